@@ -17,11 +17,12 @@ namespace {
 // log(1 + exp(t)), stable for large |t|.
 double log1pexp(double t) { return t > 0 ? t + std::log1p(std::exp(-t)) : std::log1p(std::exp(t)); }
 
-// 1 / (1 + exp(-t)), stable.
-double sigmoid(double t) {
-  if (t >= 0) return 1.0 / (1.0 + std::exp(-t));
-  const double e = std::exp(t);
-  return e / (1.0 + e);
+// log(1 + exp(t)) and the sigmoid 1 / (1 + exp(-t)), stable, from one exponential:
+// the same values as log1pexp(t) and the textbook two-branch sigmoid.
+double log1pexp_and_sigmoid(double t, double* sigmoid) {
+  const double e = std::exp(-std::abs(t));  // exp(-t) for t >= 0, exp(t) otherwise
+  *sigmoid = t >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
+  return t > 0 ? t + std::log1p(e) : std::log1p(e);
 }
 
 double curvature(Loss loss) { return loss == Loss::kLogistic ? 0.25 : 2.0; }
@@ -50,9 +51,10 @@ double GlmObjective::loss(double z, double y, double* slope) const {
     *slope = 2.0 * (z - y);
     return (z - y) * (z - y);
   }
-  const double t = -y * z;
-  *slope = -y * sigmoid(t);
-  return log1pexp(t);
+  double s = 0.0;
+  const double value = log1pexp_and_sigmoid(-y * z, &s);
+  *slope = -y * s;
+  return value;
 }
 
 double GlmObjective::regulariser(const Vector& x, Vector* grad) const {
@@ -68,15 +70,22 @@ double GlmObjective::regulariser(const Vector& x, Vector* grad) const {
 }
 
 double GlmObjective::value_and_gradient(const Vector& x, Vector& grad) const {
+  return evaluate(x, grad, nullptr);
+}
+
+double GlmObjective::evaluate(const Vector& x, Vector& grad, long* correct) const {
   const auto b = block();
   const auto y = data_->y.segment(first_, rows_);
   Vector s = b * x;  // margins a_j^T x
   double total = 0.0;
+  long right = 0;
   for (int j = 0; j < rows_; ++j) {
     double slope = 0.0;
+    right += (s[j] >= 0 ? 1.0 : -1.0) == y[j];
     total += loss(s[j], y[j], &slope);
     s[j] = slope / rows_;
   }
+  if (correct != nullptr) *correct = right;
   grad.noalias() = b.transpose() * s;
   return total / rows_ + regulariser(x, &grad);
 }
@@ -183,9 +192,8 @@ std::pair<double, double> loss_and_accuracy(const Dataset& d, Loss loss, const V
 }
 }  // namespace
 
-Metrics GlmProblem::metrics(const Vector& x) const {
+Metrics GlmProblem::test_metrics(const Vector& x) const {
   Metrics m;
-  m.train_accuracy = loss_and_accuracy(*data_, loss_, x).second;
   if (test_) std::tie(m.test_loss, m.test_accuracy) = loss_and_accuracy(*test_, loss_, x);
   return m;
 }

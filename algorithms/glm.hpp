@@ -24,6 +24,8 @@ class GlmObjective final : public Objective {
                double lambda);
   int dim() const override { return data_->dim(); }
   double value_and_gradient(const Vector& x, Vector& grad) const override;
+  // Correct: sign(a_j^T x) = y_j (sign 0 counts as +1).
+  double evaluate(const Vector& x, Vector& grad, long* correct) const override;
   double value(const Vector& x) const override;
   double gradient_flops() const override { return flops_; }
   // L_i = c lambda_max(A_i^T A_i) / N_i + 2 lambda, c = 1/4 (logistic) or 2 (squares).
@@ -62,8 +64,8 @@ class GlmProblem : public Problem {
   int min_rows() const;
   // A held-out set (e.g. a9a.t): metrics() then reports its mean loss and accuracy.
   void set_test(std::shared_ptr<const Dataset> test);
-  // Accuracy of sign(a^T x) on the training rows, and the test set's loss and accuracy.
-  Metrics metrics(const Vector& x) const override;
+  // The test set's mean loss (without the regulariser) and accuracy of sign(a^T x).
+  Metrics test_metrics(const Vector& x) const override;
 
  private:
   std::shared_ptr<const Dataset> data_;

@@ -27,6 +27,16 @@ class Node {
   // aggregates it may have missed (dense x).
   virtual void receive_model(const Message& model) = 0;
   virtual Message step(Rng& rng) = 0;
+  // One round's work: forgets the last evaluation, then step().
+  Message run_step(Rng& rng) {
+    evaluation_.valid = false;
+    return step(rng);
+  }
+  // The observer's tap (never read by a method): when the last run_step() computed the exact
+  // local f_i and ∇f_i at the node's model x (a full, not a stochastic, gradient), they are
+  // here, valid until the node's next receive or step. The monitor reuses them instead of
+  // evaluating f at x itself (issue 7: metrics cost no extra pass over the data).
+  const LocalEvaluation& last_evaluation() const { return evaluation_; }
   // Flops spent since the last call (cost model); resets the counter.
   double take_flops() {
     const double f = flops_;
@@ -36,6 +46,7 @@ class Node {
 
  protected:
   double flops_ = 0.0;
+  LocalEvaluation evaluation_;
 };
 
 class Master {

@@ -66,7 +66,9 @@ void NodeBase::local_gradient(Rng& rng) {
   if (batch > 0) {
     flops_ += f_.stochastic_gradient(replica_.x(), batch, rng, grad_);
   } else {
-    f_.value_and_gradient(replica_.x(), grad_);
+        evaluation_.f = f_.evaluate(replica_.x(), grad_, &evaluation_.correct);
+    evaluation_.grad = &grad_;
+    evaluation_.valid = true;
     flops_ += f_.gradient_flops();
   }
 }

@@ -48,7 +48,7 @@ RoundTiming round_breakdown(double t0, const std::vector<double>& received,
 
 StopReason Monitor::observe(long round, double sim_time_s, const RoundTiming& timing,
                             const Vector& x, double up_bits_all_workers,
-                            double down_bits_per_worker) {
+                            double down_bits_per_worker, bool deferrable) {
   up_bits_ += up_bits_all_workers / problem_.num_workers();
   down_bits_ += down_bits_per_worker;
   time_.down_s += timing.down_s;
@@ -62,13 +62,36 @@ StopReason Monitor::observe(long round, double sim_time_s, const RoundTiming& ti
   TraceRow row;
   row.round = round;
   row.sim_time_s = sim_time_s;
-  row.f = problem_.value_and_gradient(x, grad_);
-  row.grad_norm_sq = grad_.squaredNorm();
   row.bits_up_per_worker = up_bits_;
   row.bits_down_per_worker = down_bits_;
   row.time = time_;
-  row.metrics = problem_.metrics(x);
+  if (deferrable && rule_.reuse_worker_gradients && round < rule_.max_rounds &&
+      sim_time_s < rule_.max_sim_time_s) {
+    waiting_ = true;
+    pending_ = row;
+    pending_x_ = x;
+    return reason_;
+  }
+  return finish(row, x, nullptr);
+}
+
+StopReason Monitor::supply(const std::vector<LocalEvaluation>& parts) {
+  waiting_ = false;
+  const bool all_valid =
+      std::all_of(parts.begin(), parts.end(), [](const LocalEvaluation& e) { return e.valid; });
+  const bool complete = all_valid && static_cast<int>(parts.size()) == problem_.num_workers();
+  return finish(pending_, pending_x_, complete ? &parts : nullptr);
+}
+
+StopReason Monitor::finish(TraceRow row, const Vector& x,
+                           const std::vector<LocalEvaluation>* parts) {
+  row.metrics = problem_.test_metrics(x);
+  row.f = parts != nullptr ? combine(problem_, *parts, grad_, &row.metrics.train_accuracy)
+                           : problem_.evaluate(x, grad_, &row.metrics.train_accuracy);
+  row.grad_norm_sq = grad_.squaredNorm();
   trace_.push_back(row);
+  const long round = row.round;
+  const double sim_time_s = row.sim_time_s;
   if (round == 0) initial_grad_norm_sq_ = row.grad_norm_sq;
 
   if (!std::isfinite(row.f) || !std::isfinite(row.grad_norm_sq) || !x.allFinite() ||

@@ -18,6 +18,10 @@ struct StopRule {
   double divergence_factor = 1e12;  // diverged if ||∇f||^2 > factor * ||∇f(x^0)||^2, or NaN/Inf
   long metrics_every = 1;  // evaluate (and record) x^k every this many rounds, and at the end;
                            // the target and divergence are checked on evaluated rounds only
+  // Take f(x^k) and ∇f(x^k) from the workers' exact local gradients at x^k, computed in round
+  // k + 1 anyway, instead of a pass of the observer's own (the same bits either way; false
+  // only to test that).
+  bool reuse_worker_gradients = true;
 };
 
 enum class StopReason { kRunning, kTarget, kMaxRounds, kMaxSimTime, kDiverged };
@@ -56,15 +60,30 @@ class Monitor {
   Monitor(const Problem& problem, const StopRule& rule);
   // Records x^round at simulated time sim_time_s; timing and bits are those of that round
   // only. Returns kRunning to go on.
+  // deferrable: the workers will evaluate their exact local gradients at x^round in the next
+  // round (full participation, see Node::last_evaluation), so the row may wait for supply()
+  // instead of evaluating f itself; it does not wait when it ends the run (last round, time
+  // limit), and never when the rule says !reuse_worker_gradients.
   StopReason observe(long round, double sim_time_s, const RoundTiming& timing, const Vector& x,
-                     double up_bits_all_workers, double down_bits_per_worker);
+                     double up_bits_all_workers, double down_bits_per_worker,
+                     bool deferrable = false);
+  // A row waits for the workers' evaluations at its x.
+  bool waiting() const { return waiting_; }
+  // Completes the waiting row from the workers' evaluations at its x (in worker order), or, if
+  // some part is not valid, by evaluating f itself. Returns the stop decision of that row.
+  StopReason supply(const std::vector<LocalEvaluation>& parts);
   const std::vector<TraceRow>& trace() const { return trace_; }
   StopReason reason() const { return reason_; }
 
  private:
+  // Fills row's f, ∇f norm and metrics at x (from parts when given) and decides.
+  StopReason finish(TraceRow row, const Vector& x, const std::vector<LocalEvaluation>* parts);
   const Problem& problem_;
   StopRule rule_;
   Vector grad_;
+  bool waiting_ = false;
+  TraceRow pending_;  // the waiting row, and its x
+  Vector pending_x_;
   std::vector<TraceRow> trace_;
   double up_bits_ = 0;
   double down_bits_ = 0;

@@ -16,15 +16,70 @@ double Problem::smoothness_tilde() const {
 }
 
 double Problem::value_and_gradient(const Vector& x, Vector& grad) const {
-  grad.setZero(dim());
-  Vector gi(dim());
-  double f = 0.0;
-  for (int i = 0; i < num_workers(); ++i) {
-    f += local(i).value_and_gradient(x, gi);
-    grad += gi;
+  return evaluate(x, grad, nullptr);
+}
+
+namespace {
+// The mean over the workers of f_i, ∇f_i and the accuracy, added up in worker order.
+class MeanOverWorkers {
+ public:
+  MeanOverWorkers(const Problem& p, Vector& grad) : p_(p), grad_(grad) { grad_.setZero(p.dim()); }
+  void add(int i, double f, const Vector& g, long correct) {
+    f_ += f;
+    grad_ += g;
+    if (correct_ >= 0 && correct >= 0 && p_.local(i).num_samples() > 0) {
+      correct_ += correct;
+      samples_ += p_.local(i).num_samples();
+    } else {
+      correct_ = -1;
+    }
   }
-  grad /= num_workers();
-  return f / num_workers();
+  double finish(double* train_accuracy) {
+    grad_ /= p_.num_workers();
+    if (train_accuracy != nullptr)
+      *train_accuracy = correct_ >= 0 && samples_ > 0
+                            ? static_cast<double>(correct_) / static_cast<double>(samples_)
+                            : std::numeric_limits<double>::quiet_NaN();
+    return f_ / p_.num_workers();
+  }
+
+ private:
+  const Problem& p_;
+  Vector& grad_;
+  double f_ = 0.0;
+  long correct_ = 0, samples_ = 0;
+};
+}  // namespace
+
+double Problem::evaluate(const Vector& x, Vector& grad, double* train_accuracy) const {
+  MeanOverWorkers sum(*this, grad);
+  Vector gi(dim());
+  for (int i = 0; i < num_workers(); ++i) {
+    long correct = -1;
+    const double fi = local(i).evaluate(x, gi, &correct);
+    sum.add(i, fi, gi, correct);
+  }
+  return sum.finish(train_accuracy);
+}
+
+double combine(const Problem& p, const std::vector<LocalEvaluation>& parts, Vector& grad,
+               double* train_accuracy) {
+  MeanOverWorkers sum(p, grad);
+  for (int i = 0; i < p.num_workers(); ++i)
+    sum.add(i, parts[i].f, *parts[i].grad, parts[i].correct);
+  return sum.finish(train_accuracy);
+}
+
+double Objective::evaluate(const Vector& x, Vector& grad, long* correct) const {
+  if (correct != nullptr) *correct = -1;
+  return value_and_gradient(x, grad);
+}
+
+Metrics Problem::metrics(const Vector& x) const {
+  Metrics m = test_metrics(x);
+  Vector g(dim());
+  evaluate(x, g, &m.train_accuracy);
+  return m;
 }
 
 double Objective::stochastic_gradient(const Vector& x, int, Rng&, Vector& grad) const {
@@ -34,7 +89,7 @@ double Objective::stochastic_gradient(const Vector& x, int, Rng&, Vector& grad) 
 
 double Problem::optimal_value() const { return std::numeric_limits<double>::quiet_NaN(); }
 
-Metrics Problem::metrics(const Vector&) const { return {}; }
+Metrics Problem::test_metrics(const Vector&) const { return {}; }
 
 double Problem::pl_constant() const { return std::numeric_limits<double>::quiet_NaN(); }
 

@@ -19,6 +19,9 @@ class Objective {
   virtual int dim() const = 0;
   // Returns f_i(x) and writes grad = ∇f_i(x), in one pass over the data.
   virtual double value_and_gradient(const Vector& x, Vector& grad) const = 0;
+  // value_and_gradient, and in the same pass the number of the worker's samples x classifies
+  // correctly (*correct = -1 when the objective is not a classifier).
+  virtual double evaluate(const Vector& x, Vector& grad, long* correct) const;
   virtual double value(const Vector& x) const = 0;
   // Floating-point operations of one value_and_gradient call (cost model, see cost.hpp).
   virtual double gradient_flops() const = 0;
@@ -53,14 +56,33 @@ class Problem {
   double smoothness_tilde() const;
   // f(x) = mean f_i(x), grad = ∇f(x). Used by the observer only: costs no simulated time.
   double value_and_gradient(const Vector& x, Vector& grad) const;
+  // The same in one pass over the data, with the train accuracy when the problem is a
+  // classifier (NaN otherwise). The sums run over the workers in order, as combine() does.
+  double evaluate(const Vector& x, Vector& grad, double* train_accuracy) const;
   // f* = inf f when the problem knows it (least squares, quadratics); NaN otherwise.
   virtual double optimal_value() const;
-  // Classification accuracy (train) and test-set loss/accuracy, for the observer.
-  virtual Metrics metrics(const Vector& x) const;
+  // Classification accuracy (train) and test-set loss/accuracy (an extra pass over the data).
+  Metrics metrics(const Vector& x) const;
+  // The test-set loss and accuracy of x (train_accuracy left NaN), for the observer.
+  virtual Metrics test_metrics(const Vector& x) const;
   // mu of the PL condition f - f* <= ||∇f||^2 / (2 mu) when known (least squares, quadratics:
   // the smallest eigenvalue of the Hessian); NaN otherwise.
   virtual double pl_constant() const;
 };
+
+// One worker's exact evaluation at the common iterate x: f_i(x), ∇f_i(x) and its count of
+// correctly classified samples (-1: not a classifier).
+struct LocalEvaluation {
+  bool valid = false;
+  double f = 0;
+  const Vector* grad = nullptr;
+  long correct = -1;
+};
+
+// f(x), ∇f(x) and the train accuracy from every worker's exact local evaluation at x, summed
+// over the workers in order (bit-identical to Problem::evaluate). parts[i] must be valid.
+double combine(const Problem& p, const std::vector<LocalEvaluation>& parts, Vector& grad,
+               double* train_accuracy);
 
 // Largest eigenvalue of a symmetric positive semi-definite operator v -> op(v), by power
 // iteration from a fixed pseudo-random vector (deterministic). Relative tolerance 1e-10.

@@ -157,8 +157,13 @@ void SoftmaxObjective::gram_apply(const Vector& v, Vector& out) const {
 }
 
 double SoftmaxObjective::value_and_gradient(const Vector& x, Vector& grad) const {
+  return evaluate(x, grad, nullptr);
+}
+
+double SoftmaxObjective::evaluate(const Vector& x, Vector& grad, long* correct) const {
   grad.resize(x.size());
-  const double loss = model_cross_entropy(*data_, rows_, x, hidden_, &grad, nullptr);
+  if (correct != nullptr) *correct = 0;
+  const double loss = model_cross_entropy(*data_, rows_, x, hidden_, &grad, correct);
   return loss + regulariser(lambda_, x, &grad);
 }
 
@@ -244,9 +249,8 @@ int SoftmaxProblem::min_rows() const {
   return m;
 }
 
-Metrics SoftmaxProblem::metrics(const Vector& x) const {
+Metrics SoftmaxProblem::test_metrics(const Vector& x) const {
   Metrics m;
-  m.train_accuracy = evaluate_softmax(*train_, x, spec_.hidden).accuracy;
   if (test_) {
     const Evaluation e = evaluate_softmax(*test_, x, spec_.hidden);
     m.test_loss = e.loss;

@@ -25,6 +25,7 @@ class SoftmaxObjective final : public Objective {
                    int hidden = 0);
   int dim() const override;
   double value_and_gradient(const Vector& x, Vector& grad) const override;
+  double evaluate(const Vector& x, Vector& grad, long* correct) const override;
   double value(const Vector& x) const override;
   double gradient_flops() const override { return flops_; }
   // L_i = lambda_max(A_i^T A_i) / (2 N_i) + 2 lambda (the softmax Hessian is at most I/2).
@@ -70,7 +71,7 @@ class SoftmaxProblem final : public Problem {
   const Objective& local(int i) const override { return *locals_[i]; }
   double smoothness() const override { return L_; }
   std::string describe() const override;
-  Metrics metrics(const Vector& x) const override;
+  Metrics test_metrics(const Vector& x) const override;
   int min_rows() const;
 
  private:

@@ -25,6 +25,15 @@ const Message& round_downlink(const MethodInstance& method) {
   return partial(method) ? method.master->model() : method.master->broadcast();
 }
 
+bool metrics_deferrable(const MethodInstance& method) { return !partial(method); }
+
+std::vector<LocalEvaluation> evaluations(const MethodInstance& method) {
+  std::vector<LocalEvaluation> parts;
+  parts.reserve(method.nodes.size());
+  for (const auto& node : method.nodes) parts.push_back(node->last_evaluation());
+  return parts;
+}
+
 StopReason run_sync(MethodInstance& method, Monitor& monitor, std::uint64_t seed,
                     RoundClock* clock) {
   const int n = static_cast<int>(method.nodes.size());
@@ -35,7 +44,8 @@ StopReason run_sync(MethodInstance& method, Monitor& monitor, std::uint64_t seed
   cost.up_bytes.resize(n);
   cost.worker_flops.resize(n);
   double time = 0.0;
-  StopReason reason = monitor.observe(0, 0.0, RoundTiming{}, method.master->x(), 0.0, 0.0);
+  const bool defer = metrics_deferrable(method);
+  StopReason reason = monitor.observe(0, 0.0, RoundTiming{}, method.master->x(), 0.0, 0.0, defer);
   for (long round = 0; reason == StopReason::kRunning; ++round) {
     cost.active = round_participants(method, round);
     const Message& down = round_downlink(method);
@@ -52,10 +62,14 @@ StopReason run_sync(MethodInstance& method, Monitor& monitor, std::uint64_t seed
           method.nodes[i]->receive(down);
         down_bits += 8.0 * static_cast<double>(down.size_bytes());
       }
-      up[i] = method.nodes[i]->step(rngs[i]);
+      up[i] = method.nodes[i]->run_step(rngs[i]);
       cost.up_bytes[i] = up[i].size_bytes();
       cost.worker_flops[i] = method.nodes[i]->take_flops() * compute_factor(method, round, i);
       up_bits += 8.0 * static_cast<double>(up[i].size_bytes());
+    }
+    if (monitor.waiting()) {  // the workers have just evaluated at the waiting row's x
+      reason = monitor.supply(evaluations(method));
+      if (reason != StopReason::kRunning) break;
     }
     for (int i = 0; i < n; ++i)
       if (cost.active[i]) method.master->absorb(i, up[i]);
@@ -64,7 +78,8 @@ StopReason run_sync(MethodInstance& method, Monitor& monitor, std::uint64_t seed
     RoundTiming timing;
     if (clock != nullptr) timing = clock->round_time(cost);
     time += timing.total();
-    reason = monitor.observe(round + 1, time, timing, method.master->x(), up_bits, down_bits / n);
+    reason =
+        monitor.observe(round + 1, time, timing, method.master->x(), up_bits, down_bits / n, defer);
   }
   return reason;
 }

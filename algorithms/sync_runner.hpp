@@ -39,6 +39,12 @@ const Message& round_downlink(const MethodInstance& method);
 // Worker i's compute-time factor in a round (stragglers); the flops charged are multiplied by it.
 double compute_factor(const MethodInstance& method, long round, int i);
 
+// The observer's reuse of the workers' gradients (Monitor::observe, deferrable): possible
+// when every worker takes part in every round. evaluations(): each node's last evaluation, in
+// worker order, for Monitor::supply.
+bool metrics_deferrable(const MethodInstance& method);
+std::vector<LocalEvaluation> evaluations(const MethodInstance& method);
+
 // Runs until the stop rule fires; returns the monitor's reason. The trace is in `monitor`.
 StopReason run_sync(MethodInstance& method, Monitor& monitor, std::uint64_t seed,
                     RoundClock* clock = nullptr);

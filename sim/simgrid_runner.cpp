@@ -81,7 +81,7 @@ void worker_actor(Shared* sh, int i) {
         node.receive(*down);
     }
     sh->received_at[i] = sg4::Engine::get_clock();
-    sh->up[i] = node.step(sh->rngs[i]);
+    sh->up[i] = node.run_step(sh->rngs[i]);
     const double flops = node.take_flops() * alg::compute_factor(*sh->method, round, i);
     if (flops > 0) sg4::this_actor::execute(flops);
     sh->compute_s[i] = sg4::Engine::get_clock() - sh->received_at[i];
@@ -94,8 +94,9 @@ void master_actor(Shared* sh) {
   alg::Master& master = *sh->method->master;
   const int n = static_cast<int>(sh->method->nodes.size());
   std::vector<alg::Message*> received(n);
-  sh->reason =
-      sh->monitor->observe(0, sg4::Engine::get_clock(), alg::RoundTiming{}, master.x(), 0.0, 0.0);
+  const bool defer = alg::metrics_deferrable(*sh->method);
+  sh->reason = sh->monitor->observe(0, sg4::Engine::get_clock(), alg::RoundTiming{}, master.x(),
+                                    0.0, 0.0, defer);
   for (long round = 0; sh->reason == alg::StopReason::kRunning; ++round) {
     const std::vector<char> in = sh->in(round);
     sh->participants.erase(sh->participants.begin(), sh->participants.lower_bound(round));
@@ -117,6 +118,12 @@ void master_actor(Shared* sh) {
     }
     sg4::Comm::wait_all(comms);
     const double gathered = sg4::Engine::get_clock();
+    if (sh->monitor->waiting()) {
+      // The workers evaluated at the waiting row's x in this round; they are now blocked on
+      // the next broadcast, so their evaluations are intact. Observer only: no simulated time.
+      sh->reason = sh->monitor->supply(alg::evaluations(*sh->method));
+      if (sh->reason != alg::StopReason::kRunning) break;
+    }
     // A worker whose upload ended exactly now may not have run yet to stamp it.
     for (double& t : sh->arrived_at)
       if (std::isnan(t)) t = gathered;
@@ -136,7 +143,8 @@ void master_actor(Shared* sh) {
     const double end = sg4::Engine::get_clock();
     const alg::RoundTiming timing =
         alg::round_breakdown(t0, received_at, compute_s, arrived_at, end - gathered);
-    sh->reason = sh->monitor->observe(round + 1, end, timing, master.x(), up_bits, down_bits / n);
+    sh->reason =
+        sh->monitor->observe(round + 1, end, timing, master.x(), up_bits, down_bits / n, defer);
   }
 }
 
