@@ -46,93 +46,88 @@ bool natural_less(const std::string& a, const std::string& b) {
   return a.size() - i < b.size() - j;
 }
 
+// One synchronous round under SimGrid. The master publishes the round (its number and the
+// downlink message) and releases go[i] for each worker i taking part. Worker i then pulls
+// the downlink over the network (Comm::sendto from the master's host to its own: the same
+// transfer as a send by the master), computes, and pushes its upload to the master's host.
+// The last worker to finish releases `done`. Only blocking host-to-host transfers and
+// semaphores: no actor ever has more than one pending communication, because SimGrid 3.32's
+// cost per communication grows with the pending communications of one actor (a master with
+// 2n asynchronous ones took 31 s for 1000 workers x 1000 rounds; see README, Performance).
+// Messages travel by pointer, with their real encoded size as the simulated size.
 struct Shared {
   alg::MethodInstance* method;
   alg::Monitor* monitor;
+  sg4::Host* master_host = nullptr;
   std::vector<alg::Rng> rngs;
-  std::vector<alg::Message> up;  // worker i's outgoing message, alive until absorbed
-  std::vector<sg4::Mailbox*> down_box;
-  std::vector<sg4::Mailbox*> up_box;
+  std::vector<alg::Message> up;  // worker i's upload, alive until absorbed
+  std::vector<sg4::SemaphorePtr> go;
+  sg4::SemaphorePtr done;
+  int busy = 0;  // workers of the round not yet finished
+  long round = 0;
+  const alg::Message* down = nullptr;
   // Event times of the current round, for the time breakdown (written by the workers).
   std::vector<double> received_at, compute_s, arrived_at;
   alg::StopReason reason = alg::StopReason::kRunning;
-  // Who takes part in each round, computed once per round for all actors (partial
-  // participation); the master drops rounds it has finished.
-  std::map<long, std::vector<char>> participants;
-  const std::vector<char>& in(long round) {
-    auto it = participants.find(round);
-    if (it == participants.end())
-      it = participants.emplace(round, alg::round_participants(*method, round)).first;
-    return it->second;
-  }
 };
 
 void worker_actor(Shared* sh, int i) {
   sg4::Actor::self()->daemonize();  // ends when the master ends
   alg::Node& node = *sh->method->nodes[i];
+  sg4::Host* self = sg4::this_actor::get_host();
   const bool pp = alg::partial(*sh->method);
-  for (long round = 0;; ++round) {
-    if (!sh->in(round)[i]) continue;  // not taking part: sends nothing, spends no time
+  for (;;) {
+    sh->go[i]->acquire();  // a round this worker takes part in
+    const long round = sh->round;
     if (round > 0) {
-      const auto* down = sh->down_box[i]->get<alg::Message>();
+      sg4::Comm::sendto(sh->master_host, self, sh->down->size_bytes());
       if (pp)
-        node.receive_model(*down);
+        node.receive_model(*sh->down);
       else
-        node.receive(*down);
+        node.receive(*sh->down);
     }
     sh->received_at[i] = sg4::Engine::get_clock();
     sh->up[i] = node.run_step(sh->rngs[i]);
     const double flops = node.take_flops() * alg::compute_factor(*sh->method, round, i);
     if (flops > 0) sg4::this_actor::execute(flops);
     sh->compute_s[i] = sg4::Engine::get_clock() - sh->received_at[i];
-    sh->up_box[i]->put(&sh->up[i], sh->up[i].size_bytes());
+    sg4::Comm::sendto(self, sh->master_host, sh->up[i].size_bytes());
     sh->arrived_at[i] = sg4::Engine::get_clock();
+    if (--sh->busy == 0) sh->done->release();
   }
 }
 
 void master_actor(Shared* sh) {
   alg::Master& master = *sh->method->master;
   const int n = static_cast<int>(sh->method->nodes.size());
-  std::vector<alg::Message*> received(n);
   const bool defer = alg::metrics_deferrable(*sh->method);
   sh->reason = sh->monitor->observe(0, sg4::Engine::get_clock(), alg::RoundTiming{}, master.x(),
                                     0.0, 0.0, defer);
   for (long round = 0; sh->reason == alg::StopReason::kRunning; ++round) {
-    const std::vector<char> in = sh->in(round);
-    sh->participants.erase(sh->participants.begin(), sh->participants.lower_bound(round));
+    const std::vector<char> in = alg::round_participants(*sh->method, round);
     const double t0 = sg4::Engine::get_clock();
-    std::fill(sh->arrived_at.begin(), sh->arrived_at.end(),
-              std::numeric_limits<double>::quiet_NaN());
-    std::vector<sg4::CommPtr> comms;
-    comms.reserve(2 * n);
     const alg::Message& down = alg::round_downlink(*sh->method);
-    double down_bits = 0.0;
-    for (int i = 0; i < n; ++i) {
-      if (!in[i]) continue;
-      if (round > 0) {
-        comms.push_back(
-            sh->down_box[i]->put_async(const_cast<alg::Message*>(&down), down.size_bytes()));
-        down_bits += 8.0 * static_cast<double>(down.size_bytes());
-      }
-      comms.push_back(sh->up_box[i]->get_async<alg::Message>(&received[i]));
-    }
-    sg4::Comm::wait_all(comms);
+    sh->down = &down;
+    sh->round = round;
+    sh->busy = static_cast<int>(std::count(in.begin(), in.end(), 1));
+    for (int i = 0; i < n; ++i)
+      if (in[i]) sh->go[i]->release();
+    if (sh->busy > 0) sh->done->acquire();
     const double gathered = sg4::Engine::get_clock();
     if (sh->monitor->waiting()) {
       // The workers evaluated at the waiting row's x in this round; they are now blocked on
-      // the next broadcast, so their evaluations are intact. Observer only: no simulated time.
+      // their next go, so their evaluations are intact. Observer only: no simulated time.
       sh->reason = sh->monitor->supply(alg::evaluations(*sh->method));
       if (sh->reason != alg::StopReason::kRunning) break;
     }
-    // A worker whose upload ended exactly now may not have run yet to stamp it.
-    for (double& t : sh->arrived_at)
-      if (std::isnan(t)) t = gathered;
-    double up_bits = 0.0;
+
+    double up_bits = 0.0, down_bits = 0.0;
     std::vector<double> received_at, compute_s, arrived_at;  // of the workers taking part
     for (int i = 0; i < n; ++i) {
       if (!in[i]) continue;
-      master.absorb(i, *received[i]);
-      up_bits += 8.0 * static_cast<double>(received[i]->size_bytes());
+      if (round > 0) down_bits += 8.0 * static_cast<double>(down.size_bytes());
+      master.absorb(i, sh->up[i]);
+      up_bits += 8.0 * static_cast<double>(sh->up[i].size_bytes());
       received_at.push_back(sh->received_at[i]);
       compute_s.push_back(sh->compute_s[i]);
       arrived_at.push_back(sh->arrived_at[i]);
@@ -210,10 +205,9 @@ alg::StopReason run_simgrid(const NetworkSetup& net, alg::MethodInstance& method
   sh.received_at.assign(n, 0.0);
   sh.compute_s.assign(n, 0.0);
   sh.arrived_at.assign(n, 0.0);
-  for (int i = 0; i < n; ++i) {
-    sh.down_box.push_back(sg4::Mailbox::by_name("down-" + std::to_string(i)));
-    sh.up_box.push_back(sg4::Mailbox::by_name("up-" + std::to_string(i)));
-  }
+  sh.master_host = master_host;
+  sh.done = sg4::Semaphore::create(0);
+  for (int i = 0; i < n; ++i) sh.go.push_back(sg4::Semaphore::create(0));
   bool deadlock = false;
   sg4::Engine::on_deadlock_cb([&deadlock] { deadlock = true; });
   sg4::Actor::create("master", master_host, master_actor, &sh);
