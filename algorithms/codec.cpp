@@ -52,6 +52,16 @@ std::uint64_t BitReader::read(int bits) {
   if (pos_ + static_cast<std::size_t>(bits) > buf_.size() * 8)
     throw std::out_of_range("BitReader: read past the end of the message");
   std::uint64_t v = 0;
+  const std::size_t byte = pos_ / 8;
+  if (bits > 0 && bits <= 56 && byte + 8 <= buf_.size()) {
+    // Fast path: the next 8 bytes as one big-endian word; the field starts pos_ % 8 bits in.
+    std::uint64_t word;
+    std::memcpy(&word, buf_.data() + byte, 8);
+    word = __builtin_bswap64(word);
+    v = (word << (pos_ % 8)) >> (64 - bits);
+    pos_ += static_cast<std::size_t>(bits);
+    return v;
+  }
   if (pos_ % 8 == 0 && bits % 8 == 0) {  // aligned whole bytes
     for (int b = 0; b < bits; b += 8) v = (v << 8) | buf_[(pos_ + static_cast<std::size_t>(b)) / 8];
     pos_ += static_cast<std::size_t>(bits);

@@ -111,14 +111,16 @@ void TopK::compress(const Vector& x, Rng& rng, const WireFormat& wire, Compresse
     std::iota(out.index.begin(), out.index.end(), 0);
     out.value.assign(x.data(), x.data() + d);
   } else {
-    auto magnitude = [&x](std::int32_t j) {
+    // |x_j|, with NaN ranked largest (so a diverging run keeps its NaNs visible).
+    std::vector<double> magnitude(d);
+    for (int j = 0; j < d; ++j) {
       const double a = std::abs(x[j]);
-      return std::isnan(a) ? std::numeric_limits<double>::infinity() : a;
-    };
+      magnitude[j] = std::isnan(a) ? std::numeric_limits<double>::infinity() : a;
+    }
     // A strict total order: larger magnitude first, then smaller index. nth_element is linear
     // on average: the vector is never fully sorted.
     auto before = [&magnitude](std::int32_t a, std::int32_t b) {
-      const double ma = magnitude(a), mb = magnitude(b);
+      const double ma = magnitude[a], mb = magnitude[b];
       return ma > mb || (ma == mb && a < b);
     };
     std::vector<std::int32_t> order(d);
