@@ -5,6 +5,7 @@
 #include <bit>
 #include <cassert>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <numeric>
 
@@ -117,19 +118,23 @@ void TopK::compress(const Vector& x, Rng& rng, const WireFormat& wire, Compresse
       const double a = std::abs(x[j]);
       magnitude[j] = std::isnan(a) ? std::numeric_limits<double>::infinity() : a;
     }
-    // A strict total order: larger magnitude first, then smaller index. nth_element is linear
-    // on average: the vector is never fully sorted.
-    auto before = [&magnitude](std::int32_t a, std::int32_t b) {
-      const double ma = magnitude[a], mb = magnitude[b];
-      return ma > mb || (ma == mb && a < b);
-    };
-    std::vector<std::int32_t> order(d);
-    std::iota(order.begin(), order.end(), 0);
-    std::nth_element(order.begin(), order.begin() + (k - 1), order.end(), before);
-    out.index.assign(order.begin(), order.begin() + k);
-    std::sort(out.index.begin(), out.index.end());
+    // The K largest in the strict total order "larger magnitude first, then smaller index":
+    // t = the K-th largest magnitude (nth_element, linear on average: never a full sort),
+    // then one ascending scan takes every coordinate above t and the first ties at t.
+    std::vector<double> ranked = magnitude;
+    std::nth_element(ranked.begin(), ranked.begin() + (k - 1), ranked.end(),
+                     std::greater<double>());
+    const double t = ranked[k - 1];
+    int ties = k - static_cast<int>(std::count_if(magnitude.begin(), magnitude.end(),
+                                                  [t](double m) { return m > t; }));
+    out.index.reserve(k);
     out.value.reserve(k);
-    for (std::int32_t j : out.index) out.value.push_back(x[j]);
+    for (int j = 0; j < d; ++j) {
+      if (magnitude[j] > t || (magnitude[j] == t && ties-- > 0)) {
+        out.index.push_back(j);
+        out.value.push_back(x[j]);
+      }
+    }
   }
   for (auto& v : out.value)
     v = natural_ ? detail::natural_round(v, rng) : round_value(v, wire.value_bits);

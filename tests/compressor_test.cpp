@@ -380,6 +380,40 @@ TEST(CompressorConstants, TopKAttainsItsBoundOnEqualMagnitudes) {
   EXPECT_DOUBLE_EQ((c.to_dense() - x).squaredNorm(), (1 - 5.0 / 20) * x.squaredNorm());
 }
 
+// Top-K against a full sort: the K largest magnitudes, ties broken by the smaller index, NaN
+// ranked above everything; on vectors full of ties, zeros and non-finite values.
+TEST(CompressorConstants, TopKMatchesAFullSortWithTiesAndNonFinite) {
+  Rng rng(7);
+  for (int trial = 0; trial < 200; ++trial) {
+    const int d = 1 + static_cast<int>(uniform_below(rng, 60));
+    Vector x(d);
+    for (int j = 0; j < d; ++j) {
+      const auto r = uniform_below(rng, 10);
+      x[j] = r < 3    ? 0.0
+             : r < 6  ? (r % 2 ? 1.5 : -1.5)
+             : r == 6 ? std::numeric_limits<double>::quiet_NaN()
+             : r == 7 ? -std::numeric_limits<double>::infinity()
+                      : standard_normal(rng);
+    }
+    const int k = 1 + static_cast<int>(uniform_below(rng, static_cast<std::uint64_t>(d)));
+    std::vector<int> order(d);
+    for (int j = 0; j < d; ++j) order[j] = j;
+    auto mag = [&x](int j) { return std::isnan(x[j]) ? INFINITY : std::abs(x[j]); };
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return mag(a) > mag(b); });
+    std::set<int> expected(order.begin(), order.begin() + k);
+    TopK C(k);
+    Compressed c;
+    C.compress(x, rng, WireFormat{64, 0}, c);
+    ASSERT_EQ(static_cast<int>(c.index.size()), k);
+    EXPECT_EQ(std::set<int>(c.index.begin(), c.index.end()), expected) << "d=" << d << " k=" << k;
+    EXPECT_TRUE(std::is_sorted(c.index.begin(), c.index.end()));
+    for (int i = 0; i < k; ++i) {
+      const double xi = x[c.index[i]];
+      EXPECT_TRUE(std::isnan(xi) ? std::isnan(c.value[i]) : c.value[i] == xi);
+    }
+  }
+}
+
 // Unbiased operators: the Monte-Carlo mean of C(x) is x within 5 standard errors per coordinate,
 // and E ||C(x)||^2 <= delta ||x||^2.
 TEST(CompressorConstants, UnbiasedAndSecondMomentBound) {
