@@ -102,6 +102,34 @@ void Identity::compress(const Vector& x, Rng&, const WireFormat& wire, Compresse
 
 // ---- Top-K (e.g. Alistarh et al. 2018; EF21 paper §2) ----
 
+namespace {
+
+// |v|, with NaN ranked above everything (so a diverging run keeps its NaNs visible).
+double magnitude(double v) {
+  const double a = std::abs(v);
+  return a == a ? a : std::numeric_limits<double>::infinity();
+}
+
+// A lower bound L on the k-th largest magnitude of x that at least k coordinates reach, from a
+// strided sample (long x, small k only; otherwise -infinity: every coordinate is a candidate).
+double candidate_bound(const Vector& x, int k) {
+  const auto d = static_cast<std::size_t>(x.size());
+  constexpr std::size_t kSample = 4096;
+  if (d < 4 * kSample || static_cast<std::size_t>(k) * 8 > d)
+    return -std::numeric_limits<double>::infinity();
+  std::vector<double> sample(kSample);
+  for (std::size_t s = 0; s < kSample; ++s)
+    sample[s] = magnitude(x[static_cast<Eigen::Index>(s * d / kSample)]);
+  // Rank of L in the sample: 1.5 times the expected rank of the k-th largest, plus a margin.
+  const std::size_t rank =
+      std::min(kSample - 1, static_cast<std::size_t>(1.5 * k * kSample / d) + 16);
+  std::nth_element(sample.begin(), sample.begin() + static_cast<std::ptrdiff_t>(rank), sample.end(),
+                   std::greater<double>());
+  return sample[rank];
+}
+
+}  // namespace
+
 void TopK::compress(const Vector& x, Rng& rng, const WireFormat& wire, Compressed& out) const {
   const int d = static_cast<int>(x.size());
   const int k = std::min(k_, d);
@@ -112,27 +140,37 @@ void TopK::compress(const Vector& x, Rng& rng, const WireFormat& wire, Compresse
     std::iota(out.index.begin(), out.index.end(), 0);
     out.value.assign(x.data(), x.data() + d);
   } else {
-    // |x_j|, with NaN ranked largest (so a diverging run keeps its NaNs visible).
-    std::vector<double> magnitude(d);
-    for (int j = 0; j < d; ++j) {
-      const double a = std::abs(x[j]);
-      magnitude[j] = std::isnan(a) ? std::numeric_limits<double>::infinity() : a;
+    // The K largest in the strict total order "larger magnitude first, then smaller index",
+    // never sorting x. Candidates: the coordinates whose magnitude reaches a bound L (all of
+    // them without a sampled bound), in ascending index order; when at least K do, the K-th
+    // largest magnitude t is the K-th largest among them (nth_element, linear on average),
+    // and the answer is every candidate above t plus the first ties at t.
+    thread_local std::vector<std::int32_t> cand;  // per-thread scratch: no allocation per call
+    thread_local std::vector<double> cand_mag, ranked;
+    for (double L = candidate_bound(x, k);; L = -std::numeric_limits<double>::infinity()) {
+      cand.clear();
+      cand_mag.clear();
+      for (int j = 0; j < d; ++j) {
+        const double m = magnitude(x[j]);
+        if (m >= L) {
+          cand.push_back(j);
+          cand_mag.push_back(m);
+        }
+      }
+      if (static_cast<int>(cand.size()) >= k) break;  // else an unlucky sample: take all
     }
-    // The K largest in the strict total order "larger magnitude first, then smaller index":
-    // t = the K-th largest magnitude (nth_element, linear on average: never a full sort),
-    // then one ascending scan takes every coordinate above t and the first ties at t.
-    std::vector<double> ranked = magnitude;
+    ranked = cand_mag;
     std::nth_element(ranked.begin(), ranked.begin() + (k - 1), ranked.end(),
                      std::greater<double>());
-    const double t = ranked[k - 1];
-    int ties = k - static_cast<int>(std::count_if(magnitude.begin(), magnitude.end(),
+    const double t = ranked[static_cast<std::size_t>(k - 1)];
+    int ties = k - static_cast<int>(std::count_if(cand_mag.begin(), cand_mag.end(),
                                                   [t](double m) { return m > t; }));
     out.index.reserve(k);
     out.value.reserve(k);
-    for (int j = 0; j < d; ++j) {
-      if (magnitude[j] > t || (magnitude[j] == t && ties-- > 0)) {
-        out.index.push_back(j);
-        out.value.push_back(x[j]);
+    for (std::size_t c = 0; c < cand.size(); ++c) {
+      if (cand_mag[c] > t || (cand_mag[c] == t && ties-- > 0)) {
+        out.index.push_back(cand[c]);
+        out.value.push_back(x[cand[c]]);
       }
     }
   }

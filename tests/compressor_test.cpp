@@ -384,8 +384,9 @@ TEST(CompressorConstants, TopKAttainsItsBoundOnEqualMagnitudes) {
 // ranked above everything; on vectors full of ties, zeros and non-finite values.
 TEST(CompressorConstants, TopKMatchesAFullSortWithTiesAndNonFinite) {
   Rng rng(7);
-  for (int trial = 0; trial < 200; ++trial) {
-    const int d = 1 + static_cast<int>(uniform_below(rng, 60));
+  for (int trial = 0; trial < 212; ++trial) {
+    // Short vectors, then long ones with small K (the sampled threshold's path).
+    const int d = trial < 200 ? 1 + static_cast<int>(uniform_below(rng, 60)) : 40000;
     Vector x(d);
     for (int j = 0; j < d; ++j) {
       const auto r = uniform_below(rng, 10);
@@ -394,8 +395,11 @@ TEST(CompressorConstants, TopKMatchesAFullSortWithTiesAndNonFinite) {
              : r == 6 ? std::numeric_limits<double>::quiet_NaN()
              : r == 7 ? -std::numeric_limits<double>::infinity()
                       : standard_normal(rng);
+      if (trial >= 200) x[j] = std::round(standard_normal(rng) * 100) / 100;  // many ties
     }
-    const int k = 1 + static_cast<int>(uniform_below(rng, static_cast<std::uint64_t>(d)));
+    const int k = trial < 200
+                      ? 1 + static_cast<int>(uniform_below(rng, static_cast<std::uint64_t>(d)))
+                      : std::vector<int>{1, 7, 100, 2500, 4999, 5000}[trial % 6];
     std::vector<int> order(d);
     for (int j = 0; j < d; ++j) order[j] = j;
     auto mag = [&x](int j) { return std::isnan(x[j]) ? INFINITY : std::abs(x[j]); };
