@@ -146,7 +146,9 @@ void master_actor(Shared* sh) {
 }  // namespace
 
 std::vector<std::string> simgrid_options(const std::string& model) {
-  std::vector<std::string> opts = {"--log=root.thres:critical"};
+  // cpu/optim:TI: the CPU model's trace-integration update, exact for hosts of constant speed
+  // (all of ours) and about 4 % faster per round than the default lazy one on a9a.
+  std::vector<std::string> opts = {"--log=root.thres:critical", "--cfg=cpu/optim:TI"};
   if (model == "textbook") {
     // latency + bytes / bandwidth exactly: no TCP calibration factors, no cross-traffic, no TCP
     // window cap. The cap is lifted with a huge gamma, not with 0: in SimGrid 3.32,

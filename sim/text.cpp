@@ -1,5 +1,6 @@
 #include "sim/text.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -15,10 +16,12 @@ std::string exact(double v) {
     if (v == 0 && std::signbit(v)) return "-0";
     return buf;
   }
-  for (int precision = 1; precision <= 17; ++precision) {
-    std::snprintf(buf, sizeof buf, "%.*g", precision, v);
-    if (std::strtod(buf, nullptr) == v) break;
-  }
+  // %.Pg with the smallest P that reads back as v; P = the digits of the shortest round-trip
+  // scientific form (std::to_chars), so one formatting instead of trying P = 1, 2, ..., 17.
+  const auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
+  int digits = 0;
+  for (const char* c = buf; c < r.ptr && *c != 'e'; ++c) digits += *c >= '0' && *c <= '9';
+  std::snprintf(buf, sizeof buf, "%.*g", digits, v);
   return buf;
 }
 

@@ -1,0 +1,94 @@
+// Google Benchmark: the math a run is made of, without the simulator.
+//   gradients/a9a_n20        the n = 20 local gradient passes of one round on a9a (EF21 split):
+//                            the "bare" baseline of the overhead target (README, Performance)
+//   gradients/mlp_n20_b32    20 minibatch (32) gradients of the 784-512-10 MLP on Fashion-MNIST
+//   round/ef21_top1_a9a_n20  one EF21 Top-1 round (gradients, compression, codec, aggregation,
+//                            model updates) through the Node/Master objects, no SimGrid
+// Data: ../shared/datasets/a9a beside the repository (or $EFSIM_A9A) and Debian's
+// dataset-fashion-mnist; a benchmark whose data is missing reports an error and is skipped.
+#include <benchmark/benchmark.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+
+#include "algorithms/compressor.hpp"
+#include "algorithms/glm.hpp"
+#include "algorithms/images.hpp"
+#include "algorithms/method.hpp"
+#include "algorithms/softmax.hpp"
+#include "algorithms/sync_runner.hpp"
+
+namespace efsim::alg {
+namespace {
+
+std::string a9a_path() {
+  if (const char* env = std::getenv("EFSIM_A9A")) return env;
+  return (std::filesystem::path(EFSIM_SOURCE_DIR) / ".." / "shared" / "datasets" / "a9a").string();
+}
+
+std::shared_ptr<LogisticProblem> a9a(int workers) {
+  static std::shared_ptr<const Dataset> data;
+  if (!data) data = std::make_shared<Dataset>(load_libsvm(a9a_path(), 123));
+  return std::make_shared<LogisticProblem>(data, workers, 0.1);
+}
+
+void BM_a9a_local_gradients(benchmark::State& state) {
+  if (!std::filesystem::exists(a9a_path())) return state.SkipWithError("a9a not found");
+  const auto p = a9a(20);
+  Vector x = Vector::Constant(p->dim(), 0.01), g(p->dim());
+  for (auto _ : state) {
+    double f = 0.0;
+    for (int i = 0; i < p->num_workers(); ++i) f += p->local(i).value_and_gradient(x, g);
+    benchmark::DoNotOptimize(f);
+    benchmark::DoNotOptimize(g.data());
+  }
+}
+BENCHMARK(BM_a9a_local_gradients)->Name("gradients/a9a_n20")->Unit(benchmark::kMicrosecond);
+
+void BM_mlp_minibatch_gradients(benchmark::State& state) {
+  const std::string dir = "/usr/share/datasets/fashion-mnist/";
+  if (!std::filesystem::exists(dir + "train-images-idx3-ubyte.gz"))
+    return state.SkipWithError(
+        "Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)");
+  auto train = std::make_shared<ImageSet>(
+      load_idx(dir + "train-images-idx3-ubyte.gz", dir + "train-labels-idx1-ubyte.gz", 10000));
+  SoftmaxSpec spec;
+  spec.hidden = 512;
+  const SoftmaxProblem p(train, nullptr, 20, spec);
+  Vector x = initial_model(train->features(), train->classes, 512, 1), g(p.dim());
+  Rng rng(3);
+  for (auto _ : state) {
+    for (int i = 0; i < p.num_workers(); ++i) p.local(i).stochastic_gradient(x, 32, rng, g);
+    benchmark::DoNotOptimize(g.data());
+  }
+  state.counters["d"] = static_cast<double>(p.dim());
+}
+BENCHMARK(BM_mlp_minibatch_gradients)->Name("gradients/mlp_n20_b32")->Unit(benchmark::kMillisecond);
+
+void BM_ef21_round(benchmark::State& state) {
+  if (!std::filesystem::exists(a9a_path())) return state.SkipWithError("a9a not found");
+  const auto p = a9a(20);
+  const auto C = make_compressor(CompressorSpec("top_k", 1), p->dim());
+  MethodSpec spec;
+  spec.name = "ef21";
+  spec.gamma = theory_gamma("ef21", *C, *p);
+  spec.wire.value_bits = 64;
+  MethodInstance m = find_method("ef21").make(spec, *p, *C, Vector::Zero(p->dim()));
+  auto rngs = worker_rngs(1, p->num_workers());
+  std::vector<Message> up(p->num_workers());
+  long round = 0;
+  for (auto _ : state) {
+    for (int i = 0; i < p->num_workers(); ++i) {
+      if (round > 0) m.nodes[i]->receive(m.master->broadcast());
+      up[i] = m.nodes[i]->run_step(rngs[i]);
+    }
+    for (int i = 0; i < p->num_workers(); ++i) m.master->absorb(i, up[i]);
+    m.master->finish_round();
+    ++round;
+  }
+}
+BENCHMARK(BM_ef21_round)->Name("round/ef21_top1_a9a_n20")->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+}  // namespace efsim::alg
