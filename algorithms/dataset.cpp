@@ -34,7 +34,10 @@ std::string label_text(const std::vector<double>& labels) {
 Dataset load_libsvm(const std::string& path, std::optional<int> dim) {
   std::ifstream in(path);
   if (!in) throw InputError(path + ": cannot open dataset file");
-  std::vector<Eigen::Triplet<double, std::int64_t>> triplets;
+  // CSR arrays appended row by row (indices increase along a line): no triplets, no
+  // transposition; at most the arrays plus the final matrix in memory at once.
+  std::vector<std::int64_t> outer{0}, inner;
+  std::vector<double> values;
   std::vector<double> labels;
   std::string text;
   long line_no = 0;
@@ -51,7 +54,6 @@ Dataset load_libsvm(const std::string& path, std::optional<int> dim) {
     const double label = std::strtod(p, &end);
     if (end == p || errno != 0 || !std::isfinite(label)) fail(path, line_no, "bad label");
     p = end;
-    const auto row = static_cast<std::int64_t>(labels.size());
     long previous = 0;
     while (true) {
       while (*p == ' ' || *p == '\t') ++p;
@@ -69,8 +71,12 @@ Dataset load_libsvm(const std::string& path, std::optional<int> dim) {
       p = end;
       if (*p != '\0' && *p != ' ' && *p != '\t') fail(path, line_no, "junk after feature value");
       max_index = std::max(max_index, static_cast<int>(index));
-      if (value != 0.0) triplets.emplace_back(row, index - 1, value);
+      if (value != 0.0) {
+        inner.push_back(index - 1);
+        values.push_back(value);
+      }
     }
+    outer.push_back(static_cast<std::int64_t>(inner.size()));
     if (std::find(seen_labels.begin(), seen_labels.end(), label) == seen_labels.end()) {
       seen_labels.push_back(label);
       if (seen_labels.size() > 2)
@@ -92,9 +98,9 @@ Dataset load_libsvm(const std::string& path, std::optional<int> dim) {
   if (d < 1) throw InputError(path + ": dataset has no features");
   Dataset data;
   data.source = path;
-  data.A.resize(static_cast<std::int64_t>(labels.size()), d);
-  data.A.setFromTriplets(triplets.begin(), triplets.end());
-  data.A.makeCompressed();
+  data.A = Eigen::Map<const SparseMatrix>(static_cast<std::int64_t>(labels.size()), d,
+                                          static_cast<std::int64_t>(values.size()), outer.data(),
+                                          inner.data(), values.data());
   data.y.resize(static_cast<Eigen::Index>(labels.size()));
   const double low = *distinct.begin();
   for (std::size_t j = 0; j < labels.size(); ++j) data.y[j] = labels[j] == low ? -1.0 : 1.0;
@@ -112,10 +118,17 @@ Dataset make_synthetic(const SyntheticSpec& s) {
   Rng model_rng(derive_seed(s.seed, 0, 1));
   Vector w_star(s.dim);
   for (int k = 0; k < s.dim; ++k) w_star[k] = standard_normal(model_rng);
-  std::vector<Eigen::Triplet<double, std::int64_t>> triplets;
-  triplets.reserve(static_cast<std::size_t>(s.samples) * s.nnz_per_row);
+  // Every row has nnz_per_row entries, generated in row order with sorted features: the CSR
+  // arrays of the matrix are filled in place (the data is held once, even while built).
   Dataset data;
   data.y.resize(s.samples);
+  data.A.resize(s.samples, s.dim);
+  data.A.resizeNonZeros(static_cast<Eigen::Index>(s.samples) * s.nnz_per_row);
+  std::int64_t* outer = data.A.outerIndexPtr();
+  std::int64_t* inner = data.A.innerIndexPtr();
+  double* value = data.A.valuePtr();
+  std::int64_t pos = 0;
+  outer[0] = 0;
   std::vector<int> features;
   for (int i = 0; i < s.workers; ++i) {
     Rng rng(derive_seed(s.seed, static_cast<std::uint64_t>(i) + 1, 2));
@@ -143,16 +156,15 @@ Dataset make_synthetic(const SyntheticSpec& s) {
       double margin = 0.0;
       for (int k : features) {
         const double v = standard_normal(rng) * std::pow(1.0 + k, -s.feature_decay);
-        triplets.emplace_back(j, k, v);
+        inner[pos] = k;
+        value[pos++] = v;
         margin += v * w_i[k];
       }
+      outer[j + 1] = pos;
       margin += s.label_noise * standard_normal(rng);
       data.y[j] = margin >= 0.0 ? 1.0 : -1.0;
     }
   }
-  data.A.resize(s.samples, s.dim);
-  data.A.setFromTriplets(triplets.begin(), triplets.end());
-  data.A.makeCompressed();
   data.source = "synthetic";
   return data;
 }

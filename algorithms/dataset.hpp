@@ -14,6 +14,19 @@ namespace efsim::alg {
 using SparseMatrix = Eigen::SparseMatrix<double, Eigen::RowMajor, std::int64_t>;
 
 struct Dataset {
+  Dataset() = default;
+  Dataset(const Dataset&) = default;
+  Dataset& operator=(const Dataset&) = default;
+  // Moves swap the matrix: Eigen 3.4's SparseMatrix has no move constructor, and a copy would
+  // hold the data twice while the problem is built.
+  Dataset(Dataset&& o) noexcept : y(std::move(o.y)), source(std::move(o.source)) { A.swap(o.A); }
+  Dataset& operator=(Dataset&& o) noexcept {
+    A.swap(o.A);
+    y.swap(o.y);
+    source.swap(o.source);
+    return *this;
+  }
+
   SparseMatrix A;  // N x d, one sample per row
   Vector y;        // N labels in {-1, +1}
   std::string source;

@@ -1,0 +1,198 @@
+#!/usr/bin/env python3
+"""Whole-run benchmarks of efsim: the figures of the README's Performance section.
+
+    ./run.sh build && python3 tests/bench/perf_table.py [--repeat 5] [--quick] [--only NAMES]
+
+Needs a Release build (build/efsim, build/tests/bench/efsim_bench). Each figure is the median
+of --repeat runs (wall-clock host time of `efsim run --jobs 1`, peak RSS of the run's process
+tree). Prints Markdown tables. Not part of the test suite: timings belong here, not in tests.
+Data: ../shared/datasets/a9a beside the repository and Debian's dataset-fashion-mnist; a figure
+whose data is missing is reported as skipped.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+EFSIM = ROOT / "build" / "efsim"
+BENCH = ROOT / "build" / "tests" / "bench" / "efsim_bench"
+A9A = Path(os.environ.get("EFSIM_A9A", ROOT.parent / "shared" / "datasets" / "a9a"))
+FMNIST = Path("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz")
+
+
+def run_timed(args):
+    """Runs a command; returns (wall seconds, peak RSS in bytes of its process tree)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"perf_table: {' '.join(map(str, args))} failed:\n{err}")
+    return wall, usage.ru_maxrss * 1024
+
+
+def efsim_run(scenario_text, tmp, name, repeat, jobs=1):
+    """Median wall seconds and median peak RSS of `efsim run` on a scenario."""
+    path = Path(tmp) / f"{name}.yaml"
+    path.write_text(scenario_text)
+    walls, rss = [], []
+    for _ in range(repeat):
+        w, r = run_timed([EFSIM, "run", path, "--out", Path(tmp) / name, "--fresh", "--no-report",
+                          "--quiet", "--jobs", str(jobs)])
+        walls.append(w)
+        rss.append(r)
+    return statistics.median(walls), statistics.median(rss)
+
+
+def bench_us(name, repeat):
+    """Median real time per iteration (microseconds) of one Google Benchmark."""
+    out = subprocess.run([BENCH, f"--benchmark_filter=^{name}$", "--benchmark_format=json",
+                          f"--benchmark_repetitions={repeat}", "--benchmark_report_aggregates_only=true"],
+                         check=True, capture_output=True, text=True).stdout
+    runs = json.loads(out)["benchmarks"]
+    scale = {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}
+    for b in runs:
+        if b.get("aggregate_name") == "median":
+            return b["real_time"] * scale[b["time_unit"]]
+    if runs and "error_message" not in runs[0]:  # a single repetition: no aggregates
+        return statistics.median(b["real_time"] * scale[b["time_unit"]] for b in runs)
+    sys.exit(f"perf_table: no result for {name}: {out}")
+
+
+def a9a_scenario(rounds, stepsizes=None):
+    step = f"\n    stepsize: {{theory_multiplier: {stepsizes}}}" if stepsizes else ""
+    return f"""seed: 1
+platform: {{kind: star, bandwidth: 10Mbps, latency: 1ms}}
+problem: {{kind: logistic, dataset: {A9A}, dim: 123, lambda: 0.1, workers: 20}}
+stop: {{max_rounds: {rounds}}}
+runs:
+  - method: ef21
+    compressor: {{kind: top_k, k: 1}}{step}
+"""
+
+
+def fleet_scenario(n, rounds, samples, tau=None):
+    if tau:
+        run = f"""  - method: dcgd
+    compressor: {{kind: rand_k_unbiased, k: 10}}
+    participation: {{tau: {tau}}}
+    stepsize: {{gamma: 0.5}}"""
+    else:
+        run = """  - method: ef21
+    compressor: {kind: top_k, k: 10}"""
+    return f"""seed: 1
+platform: {{kind: star, bandwidth: 10Mbps, latency: 10ms}}
+problem:
+  kind: logistic
+  dataset: synthetic
+  synthetic: {{samples: {samples}, dim: 100, nnz_per_row: 10}}
+  workers: {n}
+stop: {{max_rounds: {rounds}}}
+runs:
+{run}
+"""
+
+
+def mlp_scenario(rounds):
+    return f"""seed: 1
+platform: {{kind: star, bandwidth: 100Mbps, latency: 1ms}}
+problem: {{kind: mlp, hidden: 512, train_samples: 10000, split: iid, workers: 20}}
+metrics: {{every: 1000000}}
+stop: {{max_rounds: {rounds}}}
+runs:
+  - method: ef21
+    compressor: {{kind: top_k, k: 20000}}
+    batch: 32
+    stepsize: {{gamma: 0.1}}
+"""
+
+
+def mib(b):
+    return f"{b / 2**20:.0f} MiB"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repeat", type=int, default=5, help="runs per figure (median); default 5")
+    ap.add_argument("--quick", action="store_true", help="fewer rounds (a smoke test, not the figures)")
+    ap.add_argument("--only", default="overhead,fleet,memory,mlp,sweep",
+                    help="comma-separated subset of: overhead,fleet,memory,mlp,sweep")
+    a = ap.parse_args()
+    for f in (EFSIM, BENCH):
+        if not f.exists():
+            sys.exit(f"perf_table: {f} missing: build in Release first (./run.sh build)")
+    only = set(a.only.split(","))
+    q = 10 if a.quick else 1
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    print(f"machine: {cpu}, {os.cpu_count()} cores; median of {a.repeat} runs\n")
+    with tempfile.TemporaryDirectory(prefix="efsim-perf-") as tmp:
+        if "overhead" in only:
+            print("## 1. Overhead: EF21 Top-1, a9a, n = 20, trace every round\n")
+            if not A9A.exists():
+                print(f"skipped: {A9A} not found\n")
+            else:
+                rounds = 5000 // q
+                bare = bench_us("gradients/a9a_n20", a.repeat) * rounds / 1e6
+                round_only = bench_us("round/ef21_top1_a9a_n20", a.repeat) * rounds / 1e6
+                wall, rss = efsim_run(a9a_scenario(rounds), tmp, "a9a", a.repeat)
+                print("| rounds | bare gradients | method, no simulator | whole run | host ms/round | overhead ratio | peak RSS |")
+                print("| --- | --- | --- | --- | --- | --- | --- |")
+                print(f"| {rounds} | {bare:.2f} s | {round_only:.2f} s | {wall:.2f} s | "
+                      f"{1e3 * wall / rounds:.3f} | {wall / bare:.2f} | {mib(rss)} |\n")
+        if "fleet" in only:
+            print("## 2. Fleet scale: synthetic logistic, d = 100, 10 rows per worker, star\n")
+            print("| workers | per round | rounds | whole run | host ms/round | peak RSS |")
+            print("| --- | --- | --- | --- | --- | --- |")
+            cases = [(10, None, 1000), (100, None, 1000), (1000, None, 1000), (10000, None, 20),
+                     (10000, 100, 1000)]
+            for n, tau, rounds in cases:
+                rounds = max(2, rounds // q)
+                wall, rss = efsim_run(fleet_scenario(n, rounds, 10 * n, tau), tmp, f"fleet{n}", a.repeat)
+                who = f"{tau} sampled (DCGD)" if tau else "all (EF21 Top-10)"
+                print(f"| {n} | {who} | {rounds} | {wall:.2f} s | {1e3 * wall / rounds:.2f} | {mib(rss)} |")
+            print()
+        if "memory" in only:
+            print("## 3. Memory: 100,000 rows x d = 100 (10 nnz/row), 100 sampled per round, 20 rounds\n")
+            rows = 100000
+            data_bytes = rows * 10 * 16 + (rows + 1) * 8 + rows * 8  # CSR values+indices, row ptr, labels
+            r_small = efsim_run(fleet_scenario(100, 20 // q or 2, rows, 100), tmp, "mem100", a.repeat)[1]
+            r_big = efsim_run(fleet_scenario(10000, 20 // q or 2, rows, 100), tmp, "mem10k", a.repeat)[1]
+            per_worker = (r_big - r_small) / (10000 - 100)
+            print("| dataset in memory | RSS, n = 100 | RSS, n = 10,000 | bytes per simulated worker | RSS / (1.5 x dataset + workers) |")
+            print("| --- | --- | --- | --- | --- |")
+            print(f"| {mib(data_bytes)} | {mib(r_small)} | {mib(r_big)} | {per_worker:,.0f} | "
+                  f"{r_big / (1.5 * data_bytes + 10000 * per_worker):.2f} |\n")
+        if "mlp" in only:
+            print("## 4. MLP 784-512-10 (d = 407,050), n = 20, batch 32, EF21 Top-20000\n")
+            if not FMNIST.exists():
+                print("skipped: dataset-fashion-mnist not installed\n")
+            else:
+                rounds = max(2, 100 // q)
+                grads = bench_us("gradients/mlp_n20_b32", a.repeat) * rounds / 1e6
+                wall, rss = efsim_run(mlp_scenario(rounds), tmp, "mlp", a.repeat)
+                print("| rounds | minibatch gradients alone | whole run | share in gradient math | peak RSS |")
+                print("| --- | --- | --- | --- | --- |")
+                print(f"| {rounds} | {grads:.2f} s | {wall:.2f} s | {100 * grads / wall:.0f} % | {mib(rss)} |\n")
+        if "sweep" in only:
+            print("## 5. A 4-run sweep (EF21 Top-1 on a9a, 4 stepsizes) with --jobs 1 and 2\n")
+            if not A9A.exists():
+                print(f"skipped: {A9A} not found\n")
+            else:
+                text = a9a_scenario(2000 // q, "[1, 2, 4, 8]")
+                w1, _ = efsim_run(text, tmp, "sweep1", a.repeat, jobs=1)
+                w2, _ = efsim_run(text, tmp, "sweep2", a.repeat, jobs=2)
+                print("| --jobs 1 | --jobs 2 | speedup |")
+                print("| --- | --- | --- |")
+                print(f"| {w1:.2f} s | {w2:.2f} s | {w1 / w2:.2f}x |\n")
+
+
+if __name__ == "__main__":
+    main()
