@@ -248,4 +248,12 @@ void decode(BitReader& r, int dim, const WireFormat& wire, Compressed& out) {
   for (auto& v : out.value) v = read_value(r, wire.value_bits);
 }
 
+std::size_t dense_message_bytes(Eigen::Index dim, const WireFormat& wire) {
+  Compressed c;
+  c.set_dense(Vector::Zero(dim));
+  BitWriter w;
+  encode(w, c, wire);
+  return w.finish().size_bytes();
+}
+
 }  // namespace efsim::alg

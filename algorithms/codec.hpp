@@ -73,6 +73,8 @@ std::size_t encoded_bits(const Compressed& c, const WireFormat& wire);
 // Converts c to whichever layout is smaller on the wire (the downlink aggregate uses this).
 void compact(Compressed& c, const WireFormat& wire);
 void encode(BitWriter& w, const Compressed& c, const WireFormat& wire);
+// The size of a dense vector of dimension dim encoded by encode() (e.g. one all-reduce buffer).
+std::size_t dense_message_bytes(Eigen::Index dim, const WireFormat& wire);
 void decode(BitReader& r, int dim, const WireFormat& wire, Compressed& out);
 
 }  // namespace efsim::alg

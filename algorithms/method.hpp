@@ -58,6 +58,9 @@ class Master {
   virtual void absorb(int i, const Message& up) = 0;
   virtual void finish_round() = 0;
   virtual const Vector& x() const = 0;
+  // Downlink "model": from now on model() carries the dense x after every round, and that is
+  // what the workers receive (instead of the aggregate). Returns false if the method cannot.
+  virtual bool send_model() { return false; }
   double take_flops() {
     const double f = flops_;
     flops_ = 0.0;
@@ -94,6 +97,8 @@ struct MethodInstance {
   std::shared_ptr<const Sampling> sampling;
   // Slow workers (compute time only); null: none.
   std::shared_ptr<const Stragglers> stragglers;
+  // The downlink carries the dense model x every round (Master::send_model was accepted).
+  bool model_downlink = false;
 };
 
 struct MethodInfo {

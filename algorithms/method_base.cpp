@@ -66,7 +66,7 @@ void NodeBase::local_gradient(Rng& rng) {
   if (batch > 0) {
     flops_ += f_.stochastic_gradient(replica_.x(), batch, rng, grad_);
   } else {
-        evaluation_.f = f_.evaluate(replica_.x(), grad_, &evaluation_.correct);
+    evaluation_.f = f_.evaluate(replica_.x(), grad_, &evaluation_.correct);
     evaluation_.grad = &grad_;
     evaluation_.valid = true;
     flops_ += f_.gradient_flops();
@@ -125,7 +125,7 @@ void MasterBase::finish_round() {
   BitReader r(down_);
   decode(r, dim_, wire_, delta);  // apply exactly what the nodes will decode
   flops_ += cost::codec(static_cast<std::int64_t>(delta.nnz())) + replica_.apply(delta);
-  if (partial_) {  // joining workers get x itself, as sent on the wire
+  if (partial_ || model_downlink_) {  // the workers get x itself, as sent on the wire
     Compressed x;
     x.set_dense(replica_.x());
     BitWriter m;

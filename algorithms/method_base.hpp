@@ -65,6 +65,10 @@ class MasterBase : public Master {
   void absorb(int i, const Message& up) override;
   void finish_round() override;
   const Vector& x() const override { return replica_.x(); }
+  bool send_model() override {
+    model_downlink_ = true;
+    return true;
+  }
 
  protected:
   MasterBase(int n, const Compressor& C, const WireFormat& wire, const Vector& x0, double gamma,
@@ -82,9 +86,10 @@ class MasterBase : public Master {
   Aggregator sum_;
   Compressed scratch_;
   Message down_;
-  Message model_;               // dense x, kept only under partial participation
+  Message model_;  // dense x, kept under partial participation and with the model downlink
   std::vector<double> weight_;  // 1/p_i: the unbiased reweighting of partial participation
   bool partial_ = false;
+  bool model_downlink_ = false;
 };
 
 }  // namespace efsim::alg

@@ -21,8 +21,12 @@ double compute_factor(const MethodInstance& method, long round, int i) {
   return method.stragglers ? method.stragglers->factor(round, i) : 1.0;
 }
 
+bool receives_model(const MethodInstance& method) {
+  return partial(method) || method.model_downlink;
+}
+
 const Message& round_downlink(const MethodInstance& method) {
-  return partial(method) ? method.master->model() : method.master->broadcast();
+  return receives_model(method) ? method.master->model() : method.master->broadcast();
 }
 
 bool metrics_deferrable(const MethodInstance& method) { return !partial(method); }
@@ -37,7 +41,7 @@ std::vector<LocalEvaluation> evaluations(const MethodInstance& method) {
 StopReason run_sync(MethodInstance& method, Monitor& monitor, std::uint64_t seed,
                     RoundClock* clock) {
   const int n = static_cast<int>(method.nodes.size());
-  const bool pp = partial(method);
+  const bool pp = receives_model(method);
   auto rngs = worker_rngs(seed, n);
   std::vector<Message> up(n);
   RoundCost cost;

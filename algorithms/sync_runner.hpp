@@ -36,6 +36,9 @@ std::vector<Rng> worker_rngs(std::uint64_t seed, int n);
 bool partial(const MethodInstance& method);
 std::vector<char> round_participants(const MethodInstance& method, long round);
 const Message& round_downlink(const MethodInstance& method);
+// The workers receive the dense model (receive_model), not the aggregate (receive): under
+// partial participation and with the model downlink.
+bool receives_model(const MethodInstance& method);
 // Worker i's compute-time factor in a round (stragglers); the flops charged are multiplied by it.
 double compute_factor(const MethodInstance& method, long round, int i);
 

@@ -129,6 +129,12 @@ ResolvedRun resolve_run(const Scenario& s, const ProblemSetup& setup, const RunS
 alg::MethodInstance instantiate(const ResolvedRun& run, const ProblemSetup& setup) {
   const auto& info = alg::find_method(run.method.name);
   alg::MethodInstance m = info.make(run.method, *setup.problem, *run.compressor, setup.x0);
+  if (run.spec.downlink == "model") {
+    if (!m.master->send_model())
+      throw InputError(run.spec.origin + ": method '" + run.spec.method +
+                       "' cannot send the model downlink");
+    m.model_downlink = true;
+  }
   if (run.stragglers.fraction > 0)
     m.stragglers =
         std::make_shared<alg::Stragglers>(run.stragglers, setup.problem->num_workers(), run.seed);

@@ -14,6 +14,7 @@
 
 #include "algorithms/error.hpp"
 #include "algorithms/method.hpp"
+#include "sim/simgrid_runner.hpp"
 #include "sim/text.hpp"
 #include "sim/units.hpp"
 
@@ -635,7 +636,7 @@ void parse_runs(const Reader& r, const YAML::Node& n, Scenario& s) {
     const std::string base = "runs." + std::to_string(e);
     r.check_keys(entry, base,
                  {"method", "compressor", "stepsize", "batch", "batch_init", "eta", "beta",
-                  "quantizer", "alpha", "lsvrg_p", "participation"});
+                  "quantizer", "alpha", "lsvrg_p", "participation", "pattern", "downlink"});
     alg::ParticipationSpec participation;
     if (const YAML::Node pp = entry["participation"]) {
       const std::string pk = base + ".participation";
@@ -735,8 +736,32 @@ void parse_runs(const Reader& r, const YAML::Node& n, Scenario& s) {
       quantizers.clear();
       for (auto& spec : expand_compressor(r, q, base + ".quantizer")) quantizers.emplace_back(spec);
     }
+    // Communication pattern and downlink: axes too.
+    std::vector<std::string> patterns, downlinks;
+    for (const auto& v : entry["pattern"] ? r.axis(entry["pattern"], base + ".pattern")
+                                          : std::vector<YAML::Node>{YAML::Node("parameter_server")})
+      patterns.push_back(r.choice(v, base + ".pattern", pattern_names()));
+    for (const auto& v : entry["downlink"] ? r.axis(entry["downlink"], base + ".downlink")
+                                           : std::vector<YAML::Node>{YAML::Node("aggregate")})
+      downlinks.push_back(r.choice(v, base + ".downlink", {"aggregate", "model"}));
+    if (!participation.full()) {
+      for (const auto& p : patterns)
+        if (p != "parameter_server")
+          r.fail(entry["pattern"], base + ".pattern",
+                 "'" + p + "' needs every worker in every round: no partial participation");
+      if (std::count(downlinks.begin(), downlinks.end(), "aggregate") && entry["downlink"])
+        r.fail(entry["downlink"], base + ".downlink",
+               "under partial participation the workers receive the model (downlink: model)");
+    }
+    for (const auto& p : patterns)
+      if (p.rfind("ring_", 0) == 0 && std::count(downlinks.begin(), downlinks.end(), "model"))
+        r.fail(entry["downlink"], base + ".downlink",
+               "'" + p + "' has no downlink: every worker forms the aggregate itself");
     for (const auto& m : methods) {
       const auto& info = alg::find_method(m);
+      if (info.uses_quantizer && std::count(downlinks.begin(), downlinks.end(), "model"))
+        r.fail(entry["downlink"], base + ".downlink",
+               "method '" + m + "' keeps shifts on the workers: only downlink: aggregate");
       if (entry["eta"] && !info.uses_eta)
         r.fail(entry["eta"], base + ".eta",
                "method '" + m + "' takes no eta (ef21_sgdm, ef21_sgd2m, ef21_sgdm_ideal do)");
@@ -782,6 +807,8 @@ void parse_runs(const Reader& r, const YAML::Node& n, Scenario& s) {
           [](RunSpec& run, const std::optional<alg::CompressorSpec>& q) { run.quantizer = q; });
     times(alphas, [](RunSpec& run, double v) { run.shift_alpha = v; });
     times(lsvrg_ps, [](RunSpec& run, double v) { run.lsvrg_p = v; });
+    times(patterns, [](RunSpec& run, const std::string& p) { run.pattern = p; });
+    times(downlinks, [](RunSpec& run, const std::string& d) { run.downlink = d; });
     std::vector<int> platform_ids(s.platforms.size());
     std::iota(platform_ids.begin(), platform_ids.end(), 0);
     times(platform_ids, [&s](RunSpec& run, int p) {
@@ -825,6 +852,8 @@ std::string run_label(const RunSpec& run, bool with_stepsize) {
     id += "-pp";
     for (double p : run.participation.p) id += (id.back() == 'p' ? "" : "_") + exact(p);
   }
+  if (run.pattern != "parameter_server") id += "-" + run.pattern;
+  if (run.downlink != "aggregate") id += "-dmodel";
   if (!run.platform_name.empty()) id += "@" + run.platform_name;
   return id;
 }

@@ -75,7 +75,9 @@ struct RunSpec {
   std::optional<alg::CompressorSpec> quantizer;  // EC-*-DIANA: the shifts' unbiased Q
   double shift_alpha = 0;                        // DIANA family: shift stepsize (0: 1/delta_Q)
   double lsvrg_p = 0;  // EC-LSVRG-DIANA: reference-point probability (0: batch/N_i)
-  alg::ParticipationSpec participation;  // partial participation (gd, dcgd)
+  alg::ParticipationSpec participation;      // partial participation (gd, dcgd)
+  std::string pattern = "parameter_server";  // how messages travel (sim::pattern_names())
+  std::string downlink = "aggregate";        // aggregate | model: what the workers receive
 };
 
 struct Scenario {

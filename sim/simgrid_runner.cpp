@@ -46,19 +46,33 @@ bool natural_less(const std::string& a, const std::string& b) {
   return a.size() - i < b.size() - j;
 }
 
-// One synchronous round under SimGrid. The master publishes the round (its number and the
-// downlink message) and releases go[i] for each worker i taking part. Worker i then pulls
-// the downlink over the network (Comm::sendto from the master's host to its own: the same
-// transfer as a send by the master), computes, and pushes its upload to the master's host.
-// The last worker to finish releases `done`. Only blocking host-to-host transfers and
-// semaphores: no actor ever has more than one pending communication, because SimGrid 3.32's
-// cost per communication grows with the pending communications of one actor (a master with
-// 2n asynchronous ones took 31 s for 1000 workers x 1000 rounds; see README, Performance).
-// Messages travel by pointer, with their real encoded size as the simulated size.
+// One synchronous round under SimGrid. The master actor publishes the round (its number and
+// the downlink message) and releases go[i] for each worker i taking part; the last worker to
+// finish its part of the round releases `done`; the master actor then does the master's math.
+// Transfers are blocking host-to-host Comm::sendto (a pull from the master's host is the same
+// transfer as a send by the master), synchronised by semaphores: no actor ever has more than
+// one pending communication, because SimGrid 3.32's cost per communication grows with the
+// pending communications of one actor (a master with 2n asynchronous ones took 31 s for 1000
+// workers x 1000 rounds; see README, Performance). Messages travel by pointer, with their real
+// encoded size as the simulated size. The communication pattern decides who sends what where:
+//   parameter_server  worker i pulls the downlink from the master, pushes its upload to it;
+//   tree              a binary tree in heap order over (master, worker 0, ..., worker n-1):
+//                     the downlink flows from the master down the tree (each worker pulls it
+//                     from its parent), uploads flow up (each worker forwards its subtree's
+//                     messages: compressed messages do not add up in place);
+//   ring_allgather    n-1 steps: worker i passes the message it got last (its own first) to
+//                     worker i+1; afterwards everybody holds every message and aggregates;
+//   ring_allreduce    reduce-scatter then all-gather of the dense aggregate in n chunks:
+//                     2(n-1) steps of one chunk each.
+// The math is the parameter server's in every pattern (the same iterates): the aggregate every
+// worker forms is the master's; only the traffic, and so the time, differs. In the ring
+// patterns the aggregation runs on the workers (timed on the slowest worker host).
 struct Shared {
   alg::MethodInstance* method;
   alg::Monitor* monitor;
+  Pattern pattern = Pattern::kParameterServer;
   sg4::Host* master_host = nullptr;
+  std::vector<sg4::Host*> worker_hosts;
   std::vector<alg::Rng> rngs;
   std::vector<alg::Message> up;  // worker i's upload, alive until absorbed
   std::vector<sg4::SemaphorePtr> go;
@@ -66,22 +80,79 @@ struct Shared {
   int busy = 0;  // workers of the round not yet finished
   long round = 0;
   const alg::Message* down = nullptr;
+  // tree: have_down[i] once worker i's parent holds the downlink; have_up[i] once per child
+  // that has pushed its subtree to worker i; subtree_bytes[i]: what worker i pushes up.
+  // ring: got[i] once per block worker i has received.
+  std::vector<sg4::SemaphorePtr> have_down, have_up, got;
+  std::vector<std::size_t> subtree_bytes;
+  std::size_t chunk_bytes = 0;  // ring_allreduce: one chunk of the dense aggregate
   // Event times of the current round, for the time breakdown (written by the workers).
   std::vector<double> received_at, compute_s, arrived_at;
   alg::StopReason reason = alg::StopReason::kRunning;
 };
 
+// Tree in heap order over nodes 0 = master, i + 1 = worker i.
+int tree_parent(int i) { return i / 2 - 1; }    // worker i's parent worker; -1: the master
+std::vector<int> tree_children(int i, int n) {  // worker i's children (workers)
+  std::vector<int> c;
+  for (int k : {2 * i + 2, 2 * i + 3})
+    if (k < n) c.push_back(k);
+  return c;
+}
+
+void downlink(Shared* sh, int i, sg4::Host* self) {
+  const std::size_t bytes = sh->down->size_bytes();
+  if (sh->pattern == Pattern::kParameterServer) {
+    sg4::Comm::sendto(sh->master_host, self, bytes);
+  } else if (sh->pattern == Pattern::kTree) {
+    sh->have_down[i]->acquire();
+    const int p = tree_parent(i);
+    sg4::Comm::sendto(p < 0 ? sh->master_host : sh->worker_hosts[p], self, bytes);
+    for (int c : tree_children(i, static_cast<int>(sh->worker_hosts.size())))
+      sh->have_down[c]->release();
+  }  // ring patterns: every worker formed the aggregate itself at the end of the last round
+}
+
+void uplink(Shared* sh, int i, sg4::Host* self) {
+  const int n = static_cast<int>(sh->worker_hosts.size());
+  if (sh->pattern == Pattern::kParameterServer) {
+    sg4::Comm::sendto(self, sh->master_host, sh->up[i].size_bytes());
+  } else if (sh->pattern == Pattern::kTree) {
+    std::size_t bytes = sh->up[i].size_bytes();
+    for (int c : tree_children(i, n)) {
+      sh->have_up[i]->acquire();
+      bytes += sh->subtree_bytes[c];
+    }
+    sh->subtree_bytes[i] = bytes;
+    const int p = tree_parent(i);
+    sg4::Comm::sendto(self, p < 0 ? sh->master_host : sh->worker_hosts[p], bytes);
+    if (p >= 0) sh->have_up[p]->release();
+  } else if (n > 1) {
+    const int next = (i + 1) % n;
+    const bool gather = sh->pattern == Pattern::kRingAllGather;
+    const int steps = gather ? n - 1 : 2 * (n - 1);
+    for (int s = 0; s < steps; ++s) {
+      if (s > 0) sh->got[i]->acquire();  // the block to pass on has arrived
+      const std::size_t bytes =
+          gather ? sh->up[((i - s) % n + n) % n].size_bytes() : sh->chunk_bytes;
+      sg4::Comm::sendto(self, sh->worker_hosts[next], bytes);
+      sh->got[next]->release();
+    }
+    sh->got[i]->acquire();  // the last block
+  }
+}
+
 void worker_actor(Shared* sh, int i) {
   sg4::Actor::self()->daemonize();  // ends when the master ends
   alg::Node& node = *sh->method->nodes[i];
   sg4::Host* self = sg4::this_actor::get_host();
-  const bool pp = alg::partial(*sh->method);
+  const bool model = alg::receives_model(*sh->method);
   for (;;) {
     sh->go[i]->acquire();  // a round this worker takes part in
     const long round = sh->round;
     if (round > 0) {
-      sg4::Comm::sendto(sh->master_host, self, sh->down->size_bytes());
-      if (pp)
+      downlink(sh, i, self);
+      if (model)
         node.receive_model(*sh->down);
       else
         node.receive(*sh->down);
@@ -91,16 +162,58 @@ void worker_actor(Shared* sh, int i) {
     const double flops = node.take_flops() * alg::compute_factor(*sh->method, round, i);
     if (flops > 0) sg4::this_actor::execute(flops);
     sh->compute_s[i] = sg4::Engine::get_clock() - sh->received_at[i];
-    sg4::Comm::sendto(self, sh->master_host, sh->up[i].size_bytes());
+    uplink(sh, i, self);
     sh->arrived_at[i] = sg4::Engine::get_clock();
     if (--sh->busy == 0) sh->done->release();
   }
+}
+
+// Bits of a round: all workers' sends, and what one worker receives on average.
+void round_bits(const Shared& sh, const std::vector<char>& in, long round, double* up_bits,
+                double* down_bits_per_worker) {
+  const int n = static_cast<int>(in.size());
+  double sent = 0.0, received = 0.0;
+  std::size_t all = 0;
+  for (int i = 0; i < n; ++i)
+    if (in[i]) all += sh.up[i].size_bytes();
+  for (int i = 0; i < n; ++i) {
+    if (!in[i]) continue;
+    const double down = round > 0 ? static_cast<double>(sh.down->size_bytes()) : 0.0;
+    switch (sh.pattern) {
+      case Pattern::kParameterServer:
+        sent += static_cast<double>(sh.up[i].size_bytes());
+        received += down;
+        break;
+      case Pattern::kTree:
+        sent += static_cast<double>(sh.subtree_bytes[i]);
+        received += down;
+        break;
+      case Pattern::kRingAllGather:  // every message but its own passes through each worker
+        sent += static_cast<double>(all - sh.up[(i + 1) % n].size_bytes());
+        received += static_cast<double>(all - sh.up[i].size_bytes());
+        break;
+      case Pattern::kRingAllReduce:
+        sent += 2.0 * (n - 1) * static_cast<double>(sh.chunk_bytes);
+        received += 2.0 * (n - 1) * static_cast<double>(sh.chunk_bytes);
+        break;
+    }
+  }
+  *up_bits = 8.0 * sent;
+  *down_bits_per_worker = 8.0 * received / n;
 }
 
 void master_actor(Shared* sh) {
   alg::Master& master = *sh->method->master;
   const int n = static_cast<int>(sh->method->nodes.size());
   const bool defer = alg::metrics_deferrable(*sh->method);
+  const bool ring =
+      sh->pattern == Pattern::kRingAllGather || sh->pattern == Pattern::kRingAllReduce;
+  // Ring patterns aggregate on the workers: the round waits for the slowest worker host.
+  sg4::Host* aggregator = ring ? *std::min_element(sh->worker_hosts.begin(), sh->worker_hosts.end(),
+                                                   [](sg4::Host* a, sg4::Host* b) {
+                                                     return a->get_speed() < b->get_speed();
+                                                   })
+                               : sh->master_host;
   sh->reason = sh->monitor->observe(0, sg4::Engine::get_clock(), alg::RoundTiming{}, master.x(),
                                     0.0, 0.0, defer);
   for (long round = 0; sh->reason == alg::StopReason::kRunning; ++round) {
@@ -110,6 +223,9 @@ void master_actor(Shared* sh) {
     sh->down = &down;
     sh->round = round;
     sh->busy = static_cast<int>(std::count(in.begin(), in.end(), 1));
+    if (sh->pattern == Pattern::kTree && round > 0)  // the master holds the downlink
+      for (int c : {0, 1})
+        if (c < n) sh->have_down[c]->release();
     for (int i = 0; i < n; ++i)
       if (in[i]) sh->go[i]->release();
     if (sh->busy > 0) sh->done->acquire();
@@ -122,28 +238,93 @@ void master_actor(Shared* sh) {
     }
 
     double up_bits = 0.0, down_bits = 0.0;
+    round_bits(*sh, in, round, &up_bits, &down_bits);
     std::vector<double> received_at, compute_s, arrived_at;  // of the workers taking part
     for (int i = 0; i < n; ++i) {
       if (!in[i]) continue;
-      if (round > 0) down_bits += 8.0 * static_cast<double>(down.size_bytes());
       master.absorb(i, sh->up[i]);
-      up_bits += 8.0 * static_cast<double>(sh->up[i].size_bytes());
       received_at.push_back(sh->received_at[i]);
       compute_s.push_back(sh->compute_s[i]);
       arrived_at.push_back(sh->arrived_at[i]);
     }
     master.finish_round();
     const double flops = master.take_flops();
-    if (flops > 0) sg4::this_actor::execute(flops);
+    if (flops > 0) aggregator->execute(flops);
     const double end = sg4::Engine::get_clock();
     const alg::RoundTiming timing =
         alg::round_breakdown(t0, received_at, compute_s, arrived_at, end - gathered);
     sh->reason =
-        sh->monitor->observe(round + 1, end, timing, master.x(), up_bits, down_bits / n, defer);
+        sh->monitor->observe(round + 1, end, timing, master.x(), up_bits, down_bits, defer);
+  }
+}
+
+// Every pair of hosts the pattern sends between must have a route: checked before the run, so
+// a platform file without one fails with a clear message instead of a SimGrid abort.
+void check_routes(const NetworkSetup& net, sg4::Host* master, const std::vector<sg4::Host*>& w) {
+  const int n = static_cast<int>(w.size());
+  std::vector<std::pair<sg4::Host*, sg4::Host*>> pairs;
+  for (int i = 0; i < n; ++i) {
+    switch (net.pattern) {
+      case Pattern::kParameterServer:
+        pairs.emplace_back(master, w[i]);
+        pairs.emplace_back(w[i], master);
+        break;
+      case Pattern::kTree: {
+        const int p = tree_parent(i);
+        pairs.emplace_back(p < 0 ? master : w[p], w[i]);
+        pairs.emplace_back(w[i], p < 0 ? master : w[p]);
+        break;
+      }
+      case Pattern::kRingAllGather:
+      case Pattern::kRingAllReduce:
+        if (n > 1) pairs.emplace_back(w[i], w[(i + 1) % n]);
+        break;
+    }
+  }
+  for (const auto& [a, b] : pairs) {
+    std::vector<sg4::Link*> links;
+    double latency = 0.0;
+    bool ok = true;
+    try {
+      a->route_to(b, links, &latency);
+      ok = !links.empty() || a == b;
+    } catch (const std::exception&) {
+      ok = false;
+    }
+    if (!ok)
+      throw InputError(net.platform_file + ": no route from " + a->get_name() + " to " +
+                       b->get_name() + " (pattern " + to_string(net.pattern) + " sends there)");
   }
 }
 
 }  // namespace
+
+std::string to_string(Pattern p) {
+  switch (p) {
+    case Pattern::kParameterServer:
+      return "parameter_server";
+    case Pattern::kTree:
+      return "tree";
+    case Pattern::kRingAllGather:
+      return "ring_allgather";
+    case Pattern::kRingAllReduce:
+      return "ring_allreduce";
+  }
+  return "?";
+}
+
+const std::vector<std::string>& pattern_names() {
+  static const std::vector<std::string> names = {"parameter_server", "tree", "ring_allgather",
+                                                 "ring_allreduce"};
+  return names;
+}
+
+Pattern parse_pattern(const std::string& name) {
+  for (Pattern p : {Pattern::kParameterServer, Pattern::kTree, Pattern::kRingAllGather,
+                    Pattern::kRingAllReduce})
+    if (to_string(p) == name) return p;
+  throw InputError("unknown communication pattern '" + name + "'");
+}
 
 std::vector<std::string> simgrid_options(const std::string& model) {
   // cpu/optim:TI: the CPU model's trace-integration update, exact for hosts of constant speed
@@ -171,6 +352,7 @@ alg::StopReason run_simgrid(const NetworkSetup& net, alg::MethodInstance& method
   sg4::Engine engine(&argc, argv.data());
   try {
     engine.load_platform(net.platform_file);
+    engine.seal_platform();
   } catch (const std::exception& e) {
     throw InputError(net.platform_file + ": cannot load SimGrid platform: " + e.what());
   }
@@ -208,8 +390,24 @@ alg::StopReason run_simgrid(const NetworkSetup& net, alg::MethodInstance& method
   sh.compute_s.assign(n, 0.0);
   sh.arrived_at.assign(n, 0.0);
   sh.master_host = master_host;
+  sh.worker_hosts = worker_hosts;
+  sh.pattern = net.pattern;
+  if (net.pattern != Pattern::kParameterServer && alg::partial(method))
+    throw InputError("pattern " + to_string(net.pattern) +
+                     ": needs every worker in every round (no partial participation)");
+  check_routes(net, master_host, worker_hosts);
   sh.done = sg4::Semaphore::create(0);
-  for (int i = 0; i < n; ++i) sh.go.push_back(sg4::Semaphore::create(0));
+  sh.subtree_bytes.assign(n, 0);
+  for (int i = 0; i < n; ++i) {
+    sh.go.push_back(sg4::Semaphore::create(0));
+    sh.have_down.push_back(sg4::Semaphore::create(0));
+    sh.have_up.push_back(sg4::Semaphore::create(0));
+    sh.got.push_back(sg4::Semaphore::create(0));
+  }
+  if (net.pattern == Pattern::kRingAllReduce) {  // one n-th of the dense aggregate, on the wire
+    const std::size_t dense = alg::dense_message_bytes(method.master->x().size(), net.wire);
+    sh.chunk_bytes = (dense + static_cast<std::size_t>(n) - 1) / static_cast<std::size_t>(n);
+  }
   bool deadlock = false;
   sg4::Engine::on_deadlock_cb([&deadlock] { deadlock = true; });
   sg4::Actor::create("master", master_host, master_actor, &sh);

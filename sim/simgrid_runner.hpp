@@ -13,10 +13,18 @@
 
 namespace efsim::sim {
 
+// How a round's messages travel (see simgrid_runner.cpp and README, "Communication patterns").
+enum class Pattern { kParameterServer, kTree, kRingAllGather, kRingAllReduce };
+std::string to_string(Pattern p);
+Pattern parse_pattern(const std::string& name);  // throws InputError
+const std::vector<std::string>& pattern_names();
+
 struct NetworkSetup {
   std::string model = "simgrid";  // simgrid (LV08, TCP-calibrated) | textbook
-  std::string platform_file;      // SimGrid XML
-  std::string master;             // host names
+  Pattern pattern = Pattern::kParameterServer;
+  alg::WireFormat wire;       // ring_allreduce: the format of the dense chunks
+  std::string platform_file;  // SimGrid XML
+  std::string master;         // host names
   std::vector<std::string> workers;
   std::string workers_glob;  // if `workers` is empty: hosts matching this '*' pattern, sorted
 };

@@ -158,6 +158,8 @@ void execute_run(const Scenario& s, const ProblemSetup& setup, const ResolvedRun
   const PlatformSpec& platform = s.platforms[run.spec.platform];
   NetworkSetup net;
   net.model = s.network_model;
+  net.pattern = parse_pattern(run.spec.pattern);
+  net.wire = s.wire;
   if (platform.kind != "file") {
     net.platform_file = (tmp_dir / "platform.xml").string();
     write_file_atomic(net.platform_file, generated_platform_xml(platform));

@@ -29,6 +29,8 @@ struct Case {
   std::string model = "textbook";
   long rounds = 12;
   alg::StragglerSpec stragglers;
+  Pattern pattern = Pattern::kParameterServer;
+  bool model_downlink = false;
 };
 
 std::shared_ptr<alg::LogisticProblem> problem_for(const Case& c) {
@@ -44,6 +46,10 @@ std::shared_ptr<alg::LogisticProblem> problem_for(const Case& c) {
 
 alg::MethodInstance method_for(const Case& c, const alg::Problem& p, const alg::Compressor& C);
 alg::MethodInstance with_stragglers(const Case& c, alg::MethodInstance m) {
+  if (c.model_downlink) {
+    EXPECT_TRUE(m.master->send_model());
+    m.model_downlink = true;
+  }
   if (c.stragglers.fraction > 0)
     m.stragglers = std::make_shared<alg::Stragglers>(c.stragglers, c.workers, 9);
   return m;
@@ -66,6 +72,8 @@ std::vector<alg::TraceRow> simgrid_trace(const Case& c) {
     const std::string dir = test::make_temp_dir("platform");
     NetworkSetup net;
     net.model = c.model;
+    net.pattern = c.pattern;
+    net.wire.value_bits = c.value_bits;
     net.platform_file = dir + "/platform.xml";
     platforms::StarSpec star = c.star;
     star.workers = c.workers;
@@ -114,13 +122,22 @@ std::vector<alg::TraceRow> sync_trace(const Case& c, std::vector<alg::RoundCost>
   return mon.trace();
 }
 
-void expect_same_math(const std::vector<alg::TraceRow>& a, const std::vector<alg::TraceRow>& b) {
+// The same iterates: f and ||grad f||^2 bit for bit (the CSV holds the shortest exact decimal of
+// each double).
+void expect_same_math_except_bits(const std::vector<alg::TraceRow>& a,
+                                  const std::vector<alg::TraceRow>& b) {
   ASSERT_EQ(a.size(), b.size());
   for (std::size_t k = 0; k < a.size(); ++k) {
     EXPECT_EQ(a[k].round, b[k].round);
-    // Bit-identical (the CSV holds the shortest exact decimal of each double).
     EXPECT_EQ(exact(a[k].f), exact(b[k].f)) << "round " << k;
     EXPECT_EQ(exact(a[k].grad_norm_sq), exact(b[k].grad_norm_sq)) << "round " << k;
+  }
+}
+
+void expect_same_math(const std::vector<alg::TraceRow>& a, const std::vector<alg::TraceRow>& b) {
+  expect_same_math_except_bits(a, b);
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t k = 0; k < a.size(); ++k) {
     EXPECT_EQ(a[k].bits_up_per_worker, b[k].bits_up_per_worker) << "round " << k;
     EXPECT_EQ(a[k].bits_down_per_worker, b[k].bits_down_per_worker) << "round " << k;
   }
@@ -211,6 +228,105 @@ TEST(FluidModel, TwoFlowsShareThenOneSpeedsUp) {
   const auto h = fluid_finish_times({{0, 0, 4, {0, 1}}, {0, 0, 8, {0}}}, {10.0, 2.0});
   EXPECT_DOUBLE_EQ(h[0], 2.0);
   EXPECT_DOUBLE_EQ(h[1], 1.0);
+}
+
+// Issue 5: every communication pattern and downlink gives the parameter server's iterates bit
+// for bit (the model downlink at 64-bit values: narrower values would round x); only time and
+// traffic differ.
+TEST(Patterns, SameIteratesAsTheParameterServer) {
+  Case base;
+  base.value_bits = 64;
+  base.rounds = 15;
+  const auto ps = simgrid_trace(base);
+  for (Pattern p : {Pattern::kTree, Pattern::kRingAllGather, Pattern::kRingAllReduce}) {
+    SCOPED_TRACE(to_string(p));
+    Case c = base;
+    c.pattern = p;
+    const auto t = simgrid_trace(c);
+    expect_same_math_except_bits(t, ps);
+    EXPECT_NE(t.back().sim_time_s, ps.back().sim_time_s);
+  }
+  for (Pattern p : {Pattern::kParameterServer, Pattern::kTree}) {
+    Case c = base;
+    c.pattern = p;
+    c.model_downlink = true;
+    const auto t = simgrid_trace(c);
+    expect_same_math_except_bits(t, ps);
+    // The dense model (d = 200 doubles) goes down instead of the sparse aggregate.
+    EXPECT_GT(t.back().bits_down_per_worker, ps.back().bits_down_per_worker);
+    EXPECT_EQ(t.back().bits_down_per_worker,
+              static_cast<double>(base.rounds - 1) * 8.0 *
+                  static_cast<double>(alg::dense_message_bytes(200, {64, 0})));
+  }
+}
+
+// Ring patterns under the textbook model on a star of identical workers, where worker i's
+// message to worker i+1 crosses two worker links (latency 2 lat, bandwidth B each way, no
+// sharing): every round's communication is
+//   all-gather: (n-1) (2 lat + m / B)            (all messages of m bytes: Top-K)
+//   all-reduce: 2 (n-1) (2 lat + (b / n) / B)    (b: the dense aggregate on the wire)
+TEST(Patterns, RingRoundTimesEqualAlphaBetaFormulas) {
+  for (Pattern p : {Pattern::kRingAllGather, Pattern::kRingAllReduce}) {
+    SCOPED_TRACE(to_string(p));
+    Case c;
+    c.workers = 5;
+    c.samples = 250;
+    c.pattern = p;
+    c.star.worker_bandwidth_Bps = 2e5;
+    c.star.worker_latency_s = 3e-3;
+    const auto t = simgrid_trace(c);
+    const double n = 5, lat = 3e-3, B = 2e5;
+    for (std::size_t k = 1; k < t.size(); ++k) {
+      // This round's communication: the increase of the mean upload time (the breakdown's
+      // `up`), with no waiting: all workers start each step together.
+      const double comm = t[k].time.up_s - t[k - 1].time.up_s;
+      double expected = 0;
+      if (p == Pattern::kRingAllGather) {
+        // Bits sent by all workers in the round: n (n-1) m.
+        const double m = (t[k].bits_up_per_worker - t[k - 1].bits_up_per_worker) / 8.0 / (n - 1);
+        expected = (n - 1) * (2 * lat + m / B);
+      } else {
+        const double chunk =
+            std::ceil(static_cast<double>(alg::dense_message_bytes(200, {32, 0})) / n);
+        expected = 2 * (n - 1) * (2 * lat + chunk / B);
+      }
+      EXPECT_NEAR(comm, expected, 1e-9 * expected) << "round " << k;
+      EXPECT_NEAR(t[k].time.idle_s, t[k - 1].time.idle_s, 1e-12) << "round " << k;
+      EXPECT_NEAR(t[k].time.down_s, 0.0, 1e-12);  // no downlink: the aggregate is formed locally
+    }
+  }
+}
+
+// A tree of 3 workers (the master's children: workers 0 and 1; worker 2 under worker 0) on a
+// textbook star: round k >= 1 takes
+//   D1 + D2 + c + U2 + U0 + M,  D1 = lat_m + lat_w + b / B   (master -> worker 0)
+//                               D2 = 2 lat_w + b / B         (worker 0 -> worker 2)
+//                               U2 = 2 lat_w + m / B         (worker 2 -> worker 0)
+//                               U0 = lat_w + lat_m + 2 m / B (worker 0 forwards both messages)
+// with b the downlink, m one upload, c the compute, M the master's part (a master link fast
+// enough never to be the bottleneck).
+TEST(Patterns, TreeRoundTimeEqualsItsCriticalPath) {
+  Case c;
+  c.workers = 3;
+  c.samples = 240;
+  c.pattern = Pattern::kTree;
+  c.star.worker_bandwidth_Bps = 1e5;
+  c.star.worker_latency_s = 2e-3;
+  c.star.master_latency_s = 5e-4;
+  c.star.worker_speed_flops = 1e8;
+  std::vector<alg::RoundCost> costs;
+  (void)sync_trace(c, &costs);  // the same math: its per-round bytes and flops
+  const auto t = simgrid_trace(c);
+  const double lw = 2e-3, lm = 5e-4, B = 1e5;
+  for (std::size_t k = 1; k < costs.size(); ++k) {
+    const auto& rc = costs[k];
+    const double b = static_cast<double>(rc.down_bytes), m = static_cast<double>(rc.up_bytes[0]);
+    ASSERT_EQ(rc.up_bytes[2], rc.up_bytes[0]);
+    const double expected = (lm + lw + b / B) + (2 * lw + b / B) + rc.worker_flops[0] / 1e8 +
+                            (2 * lw + m / B) + (lw + lm + 2 * m / B) + rc.master_flops / 1e10;
+    const double got = t[k + 1].sim_time_s - t[k].sim_time_s;
+    EXPECT_NEAR(got, expected, 1e-9 * expected) << "round " << k + 1;
+  }
 }
 
 // DESIGN.md invariant 2: the simulator changes time, never math.
