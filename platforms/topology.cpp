@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <limits>
 #include <numeric>
+#include <set>
 #include <sstream>
 
 #include "algorithms/error.hpp"
@@ -270,14 +271,25 @@ std::string topology_xml(const Topology& t) {
     }
     return out;
   };
-  for (VertexId w : t.workers) {
-    std::vector<VertexId> path = route(t, t.master, w);
-    if (path.empty()) throw InputError("platform: no route from the master to " + g[w].name);
-    os << "    <route src=\"master\" dst=\"" << g[w].name << "\" symmetrical=\"NO\">" << hops(path)
-       << "</route>\n";
+  // Both directions between the master and every worker, and between the workers that the
+  // tree and ring patterns connect (worker i and its tree parent; worker i and i + 1).
+  std::set<std::pair<VertexId, VertexId>> pairs;
+  const int n = static_cast<int>(t.workers.size());
+  for (int i = 0; i < n; ++i) {
+    pairs.emplace(t.master, t.workers[i]);
+    if (tree_parent(i) >= 0) pairs.emplace(t.workers[tree_parent(i)], t.workers[i]);
+    if (n > 2 || i == 0) pairs.emplace(t.workers[i], t.workers[(i + 1) % n]);
+  }
+  for (auto [a, b] : pairs) {
+    if (a == b) continue;
+    if (a > b && pairs.count({b, a})) continue;  // emitted with its reverse
+    std::vector<VertexId> path = route(t, a, b);
+    if (path.empty()) throw InputError("platform: no route from " + g[a].name + " to " + g[b].name);
+    os << "    <route src=\"" << g[a].name << "\" dst=\"" << g[b].name << "\" symmetrical=\"NO\">"
+       << hops(path) << "</route>\n";
     std::reverse(path.begin(), path.end());
-    os << "    <route src=\"" << g[w].name << "\" dst=\"master\" symmetrical=\"NO\">" << hops(path)
-       << "</route>\n";
+    os << "    <route src=\"" << g[b].name << "\" dst=\"" << g[a].name << "\" symmetrical=\"NO\">"
+       << hops(path) << "</route>\n";
   }
   os << "  </zone>\n</platform>\n";
   return os.str();

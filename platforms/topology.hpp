@@ -72,6 +72,10 @@ struct Topology {
   std::string description;
 };
 
+// The binary tree of the tree communication pattern, in heap order over (master, worker 0,
+// ..., worker n-1): worker i's parent worker, or -1 when its parent is the master.
+inline int tree_parent(int i) { return i / 2 - 1; }
+
 // Builds the topology; throws InputError on impossible parameters (e.g. more workers than a
 // fat-tree's hosts).
 Topology make_topology(const TopologySpec& spec);

@@ -9,6 +9,7 @@
 
 #include "algorithms/error.hpp"
 #include "algorithms/sync_runner.hpp"
+#include "platforms/topology.hpp"
 
 namespace sg4 = simgrid::s4u;
 
@@ -91,8 +92,8 @@ struct Shared {
   alg::StopReason reason = alg::StopReason::kRunning;
 };
 
-// Tree in heap order over nodes 0 = master, i + 1 = worker i.
-int tree_parent(int i) { return i / 2 - 1; }    // worker i's parent worker; -1: the master
+// Tree in heap order over nodes 0 = master, i + 1 = worker i (platforms::tree_parent).
+using platforms::tree_parent;
 std::vector<int> tree_children(int i, int n) {  // worker i's children (workers)
   std::vector<int> c;
   for (int k : {2 * i + 2, 2 * i + 3})

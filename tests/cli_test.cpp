@@ -128,6 +128,22 @@ TEST_F(CliTest, KLargerThanDimRejectedBeforeAnyOutput) {
   EXPECT_FALSE(fs::exists(out));
 }
 
+// A platform file without the worker-to-worker routes a ring needs: exit 2, the missing route
+// named, no summary.
+TEST_F(CliTest, PatternWithoutRoutesInThePlatformFileRejected) {
+  const fs::path out = dir_ / "out-ring";
+  const Result r = run_efsim(
+      "run " + quoted(std::string(EFSIM_SOURCE_DIR) + "/scenarios/example_platform_file.yaml") +
+      " --out " + quoted(out.string()) +
+      " --set runs.0.pattern=ring_allgather --set stop.max_rounds=2 --quiet");
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("example_star.xml: no route from worker-0 to worker-1 (pattern "
+                          "ring_allgather sends there)"),
+            std::string::npos)
+      << r.output;
+  EXPECT_FALSE(fs::exists(out / "summary.csv"));
+}
+
 TEST_F(CliTest, BadSetValueRejected) {
   const std::string path = write("tiny.yaml", kTiny);
   const fs::path out = dir_ / "out-set";

@@ -13,6 +13,7 @@
 #include "algorithms/method.hpp"
 #include "algorithms/sync_runner.hpp"
 #include "sim/recorder.hpp"
+#include "sim/text.hpp"
 #include "sim/simgrid_runner.hpp"
 #include "test_util.hpp"
 
@@ -214,6 +215,60 @@ TEST(Topology, MaxFlowLowerBoundHoldsOnEveryKind) {
       const double bound = round_lower_bound_s(a, k > 1 ? 8001.0 : 0.0, 8001.0);
       EXPECT_LE(bound, round * (1 + 1e-9)) << "round " << k;
       EXPECT_GT(bound, 0.3 * round) << "round " << k << ": the bound should not be trivially loose";
+    }
+  }
+}
+
+// Every pattern runs on every generated kind (the XML has the worker-to-worker routes the tree
+// and ring patterns need) and gives the parameter server's iterates.
+TEST(Topology, EveryPatternRunsOnEveryKindWithTheSameIterates) {
+  alg::SyntheticSpec data;
+  data.samples = 300;
+  data.dim = 40;
+  data.nnz_per_row = 5;
+  data.workers = 5;
+  auto problem = std::make_shared<alg::GlmProblem>(
+      std::make_shared<alg::Dataset>(alg::make_synthetic(data)), 5, alg::Loss::kLogistic, 0.1);
+  alg::TopK top(4);
+  alg::MethodSpec m;
+  m.name = "ef21";
+  m.gamma = 0.5;
+  alg::StopRule rule;
+  rule.max_rounds = 6;
+  for (const char* kind : {"star", "tree", "ring", "torus", "fat_tree", "dragonfly", "edge"}) {
+    SCOPED_TRACE(kind);
+    TopologySpec s = spec(kind, 5);
+    s.classes = {{1e5, 0.02, 1.0}, {1e6, 0.005, 1.0}};
+    s.groups = 2;
+    s.routers = 2;
+    const std::string xml = topology_xml(make_topology(s));
+    std::string ps_math;
+    for (sim::Pattern p : {sim::Pattern::kParameterServer, sim::Pattern::kTree,
+                           sim::Pattern::kRingAllGather, sim::Pattern::kRingAllReduce}) {
+      SCOPED_TRACE(sim::to_string(p));
+      const std::string out = test::run_in_child([&] {
+        auto method = alg::find_method("ef21").make(m, *problem, top, alg::Vector::Zero(40));
+        const std::string dir = test::make_temp_dir("pat");
+        sim::NetworkSetup net;
+        net.model = "textbook";
+        net.pattern = p;
+        net.platform_file = dir + "/p.xml";
+        std::ofstream(net.platform_file) << xml;
+        net.master = "master";
+        for (int i = 0; i < 5; ++i) net.workers.push_back("worker-" + std::to_string(i));
+        alg::Monitor mon(*problem, rule);
+        sim::run_simgrid(net, method, mon, 1);
+        std::filesystem::remove_all(dir);
+        std::string math;  // f and ||grad f||^2 of every row
+        for (const auto& r : mon.trace())
+          math += sim::exact(r.f) + " " + sim::exact(r.grad_norm_sq) + "\n";
+        return math;
+      });
+      ASSERT_EQ(out.find("CHILD FAILED"), std::string::npos) << out;
+      if (p == sim::Pattern::kParameterServer)
+        ps_math = out;
+      else
+        EXPECT_EQ(out, ps_math);
     }
   }
 }
