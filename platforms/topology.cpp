@@ -295,6 +295,37 @@ std::string topology_xml(const Topology& t) {
   return os.str();
 }
 
+namespace {
+// Push-relabel max flow on a directed graph of capacitated arcs.
+class MaxFlow {
+ public:
+  static constexpr double kUnlimited = std::numeric_limits<double>::max() / 4;
+  explicit MaxFlow(std::size_t vertices) : f_(vertices) {}
+  void arc(std::size_t u, std::size_t v, double capacity) {
+    auto cap = boost::get(boost::edge_capacity, f_);
+    auto rev = boost::get(boost::edge_reverse, f_);
+    const auto e1 = boost::add_edge(u, v, f_).first, e2 = boost::add_edge(v, u, f_).first;
+    cap[e1] = capacity;
+    cap[e2] = 0;
+    rev[e1] = e2;
+    rev[e2] = e1;
+  }
+  double run(std::size_t source, std::size_t sink) {
+    return boost::push_relabel_max_flow(f_, source, sink);
+  }
+
+ private:
+  using Traits = boost::adjacency_list_traits<boost::vecS, boost::vecS, boost::directedS>;
+  using FlowGraph = boost::adjacency_list<
+      boost::vecS, boost::vecS, boost::directedS, boost::no_property,
+      boost::property<
+          boost::edge_capacity_t, double,
+          boost::property<boost::edge_residual_capacity_t, double,
+                          boost::property<boost::edge_reverse_t, Traits::edge_descriptor>>>>;
+  FlowGraph f_;
+};
+}  // namespace
+
 Analysis analyse(const Topology& t) {
   const Graph& g = t.graph;
   Analysis a;
@@ -315,31 +346,77 @@ Analysis analyse(const Topology& t) {
     a.bottleneck_Bps.push_back(bottleneck);
   }
   // Max flow master -> a super-sink fed by every worker (each link direction: its bandwidth).
-  using Traits = boost::adjacency_list_traits<boost::vecS, boost::vecS, boost::directedS>;
-  using FlowGraph = boost::adjacency_list<
-      boost::vecS, boost::vecS, boost::directedS, boost::no_property,
-      boost::property<
-          boost::edge_capacity_t, double,
-          boost::property<boost::edge_residual_capacity_t, double,
-                          boost::property<boost::edge_reverse_t, Traits::edge_descriptor>>>>;
-  FlowGraph f(boost::num_vertices(g) + 1);
-  auto cap = boost::get(boost::edge_capacity, f);
-  auto rev = boost::get(boost::edge_reverse, f);
-  auto arc = [&](std::size_t u, std::size_t v, double c) {
-    const auto e1 = boost::add_edge(u, v, f).first, e2 = boost::add_edge(v, u, f).first;
-    cap[e1] = c;
-    cap[e2] = 0;
-    rev[e1] = e2;
-    rev[e2] = e1;
-  };
+  MaxFlow f(boost::num_vertices(g) + 1);
   for (auto e : boost::make_iterator_range(boost::edges(g))) {
-    arc(boost::source(e, g), boost::target(e, g), g[e].bandwidth_Bps);
-    arc(boost::target(e, g), boost::source(e, g), g[e].bandwidth_Bps);
+    f.arc(boost::source(e, g), boost::target(e, g), g[e].bandwidth_Bps);
+    f.arc(boost::target(e, g), boost::source(e, g), g[e].bandwidth_Bps);
   }
   const std::size_t sink = boost::num_vertices(g);
-  for (VertexId w : t.workers) arc(w, sink, std::numeric_limits<double>::max() / 4);
-  a.max_flow_Bps = boost::push_relabel_max_flow(f, t.master, sink);
+  for (VertexId w : t.workers) f.arc(w, sink, MaxFlow::kUnlimited);
+  a.max_flow_Bps = f.run(t.master, sink);
   return a;
+}
+
+Analysis analyse(const RoutedPlatform& p) {
+  Analysis a;
+  a.hosts = p.hosts;
+  a.links = p.links;
+  for (const auto& r : p.down) {
+    double bottleneck = std::numeric_limits<double>::infinity();
+    for (const auto& l : r.links) bottleneck = std::min(bottleneck, p.bandwidth_Bps.at(l));
+    a.max_hops = std::max(a.max_hops, r.links.size());
+    a.max_latency_s = std::max(a.max_latency_s, r.latency_s);
+    a.latency_s.push_back(r.latency_s);
+    a.bottleneck_Bps.push_back(bottleneck);
+  }
+  // Vertices: 0 the master, 1 the sink, then each worker, then each link as in -> out.
+  std::map<std::string, std::size_t> in;
+  for (const auto& [name, bw] : p.bandwidth_Bps) in[name] = 2 + p.workers.size() + 2 * in.size();
+  auto flow = [&](const std::vector<RoutedPlatform::Route>& routes, bool to_workers) {
+    MaxFlow f(2 + p.workers.size() + 2 * in.size());
+    for (const auto& [name, v] : in) f.arc(v, v + 1, p.bandwidth_Bps.at(name));
+    for (std::size_t i = 0; i < routes.size(); ++i) {
+      const std::size_t worker = 2 + i;
+      std::size_t from = to_workers ? 0 : worker;
+      for (const auto& l : routes[i].links) {
+        f.arc(from, in.at(l), MaxFlow::kUnlimited);
+        from = in.at(l) + 1;
+      }
+      f.arc(from, to_workers ? worker : 0, MaxFlow::kUnlimited);
+      if (to_workers)
+        f.arc(worker, 1, MaxFlow::kUnlimited);
+      else
+        f.arc(1, worker, MaxFlow::kUnlimited);  // the sink feeds every worker (reversed run)
+    }
+    return to_workers ? f.run(0, 1) : f.run(1, 0);
+  };
+  a.max_flow_Bps = std::max(flow(p.down, true), flow(p.up, false));
+  return a;
+}
+
+std::string routes_dot(const RoutedPlatform& p) {
+  std::ostringstream os;
+  os << "digraph efsim {\n  // routes of " << p.source << "\n";
+  os << "  \"" << p.master << "\" [shape=box];\n";
+  for (const auto& w : p.workers) os << "  \"" << w << "\" [shape=box];\n";
+  for (const auto& [name, bw] : p.bandwidth_Bps)
+    os << "  \"" << name << "\" [shape=ellipse, label=\"" << name << "\\n" << rate(bw) << "\"];\n";
+  std::set<std::pair<std::string, std::string>> edges;
+  auto chain = [&](const std::string& from, const RoutedPlatform::Route& r, const std::string& to) {
+    std::string prev = from;
+    for (const auto& l : r.links) {
+      edges.emplace(prev, l);
+      prev = l;
+    }
+    edges.emplace(prev, to);
+  };
+  for (std::size_t i = 0; i < p.workers.size(); ++i) {
+    chain(p.master, p.down[i], p.workers[i]);
+    chain(p.workers[i], p.up[i], p.master);
+  }
+  for (const auto& [u, v] : edges) os << "  \"" << u << "\" -> \"" << v << "\";\n";
+  os << "}\n";
+  return os.str();
 }
 
 double round_lower_bound_s(const Analysis& a, double down_bytes, double up_bytes) {

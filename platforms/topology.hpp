@@ -21,6 +21,7 @@
 
 #include <boost/graph/adjacency_list.hpp>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -100,6 +101,29 @@ struct Analysis {
   double max_flow_Bps = 0;             // master -> all workers (= workers -> master)
 };
 Analysis analyse(const Topology& t);
+
+// A platform as the simulator routes it (from a SimGrid XML file, see sim::load_routes): the
+// master <-> worker routes as lists of link names (a SPLITDUPLEX link's directions are two
+// links, name_UP and name_DOWN), each link's bandwidth, and counts.
+struct RoutedPlatform {
+  struct Route {
+    std::vector<std::string> links;
+    double latency_s = 0;
+  };
+  std::string source;  // the file
+  std::size_t hosts = 0, links = 0;
+  std::string master;
+  std::vector<std::string> workers;
+  std::vector<Route> down, up;  // master -> worker i, worker i -> master
+  std::map<std::string, double> bandwidth_Bps;
+};
+// The analysis of a routed platform: hops, latencies and bottlenecks of the master -> worker
+// routes, and the max flow master -> workers (and back: the larger of the two) through a graph
+// whose vertices are the routes' links (each link direction carries its bandwidth once, however
+// many routes cross it). Switches are not known from routes: 0.
+Analysis analyse(const RoutedPlatform& p);
+// Graphviz DOT of the routes (hosts as boxes, links as ellipses labelled with their bandwidth).
+std::string routes_dot(const RoutedPlatform& p);
 
 // A lower bound on one round's time (no compute) when the master sends `down_bytes` to every
 // worker and every worker sends `up_bytes` back: in each direction, the slowest single transfer

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "platforms/topology.hpp"
 #include "sim/recorder.hpp"
 #include "sim/scenario.hpp"
+#include "sim/simgrid_runner.hpp"
 #include "sim/sweep.hpp"
 #include "sim/version.hpp"
 
@@ -181,17 +183,38 @@ int cmd_report(const std::vector<std::string>& args) {
 
 const char* kTopologyUsage =
     R"(Usage: efsim topology SCENARIO [--set key.path=value]... [--bytes N] [--dot FILE]
+       efsim topology PLATFORM.xml [--master NAME] [--workers PATTERN] [--bytes N] [--dot FILE]
 
-Analyses the scenario's generated platform (star, tree, ring, torus, fat_tree, dragonfly, edge)
-with Boost.Graph: hosts, switches, links; master <-> worker route lengths and latencies; the
-bottleneck bandwidth of every route; the max flow from the master to all workers; and a lower
-bound on one parameter-server round's communication time when N bytes go down to every worker
-and N bytes come back from each (default N = 40000, a dense 10^4-vector of float32).
---dot FILE writes the graph in Graphviz DOT.
+Analyses a network with Boost.Graph: hosts, switches, links; master <-> worker route lengths
+and latencies; the bottleneck bandwidth of every route; the max flow from the master to all
+workers (min cut); and a lower bound on one parameter-server round's communication time when
+N bytes go down to every worker and N bytes come back from each (default N = 40000, a dense
+10^4-vector of float32).
+  SCENARIO      a generated platform (star, tree, ring, torus, fat_tree, dragonfly, edge) is
+                analysed as its graph; a platform file (kind: file) as SimGrid routes it
+  PLATFORM.xml  any SimGrid platform, loaded by SimGrid: its master <-> worker routes (the
+                max flow is taken through the links of those routes)
+  --master NAME      the master host of PLATFORM.xml (default: master)
+  --workers PATTERN  its worker hosts, a '*' pattern (default: worker-*)
+  --dot FILE         writes the graph (or the routes) in Graphviz DOT
 )";
 
+void print_analysis(const std::string& title, std::size_t workers,
+                    const efsim::platforms::Analysis& a, double bytes) {
+  const auto [lo, hi] = std::minmax_element(a.bottleneck_Bps.begin(), a.bottleneck_Bps.end());
+  std::printf("%s\n", title.c_str());
+  std::printf("hosts %zu (1 master, %zu workers), switches %zu, links %zu\n", a.hosts, workers,
+              a.switches, a.links);
+  std::printf("master <-> worker routes: at most %zu hops, at most %.6g ms latency\n", a.max_hops,
+              a.max_latency_s * 1e3);
+  std::printf("route bottlenecks: %.6g to %.6g Mbps\n", *lo * 8 / 1e6, *hi * 8 / 1e6);
+  std::printf("max flow master -> workers: %.6g Mbps (min cut)\n", a.max_flow_Bps * 8 / 1e6);
+  std::printf("round lower bound for %.6g bytes down and up per worker: %.6g s (no compute)\n",
+              bytes, efsim::platforms::round_lower_bound_s(a, bytes, bytes));
+}
+
 int cmd_topology(const std::vector<std::string>& args) {
-  std::string scenario, dot;
+  std::string scenario, dot, master = "master", workers = "worker-*";
   std::vector<std::string> overrides;
   double bytes = 40000;
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -199,11 +222,14 @@ int cmd_topology(const std::vector<std::string>& args) {
     if (a == "-h" || a == "--help") {
       std::cout << kTopologyUsage;
       return 0;
-    } else if (a == "--set" || a == "--dot" || a == "--bytes") {
+    } else if (a == "--set" || a == "--dot" || a == "--bytes" || a == "--master" ||
+               a == "--workers") {
       if (i + 1 >= args.size()) return usage_error(a + " needs a value");
       const std::string v = args[++i];
       if (a == "--set") overrides.push_back(v);
       if (a == "--dot") dot = v;
+      if (a == "--master") master = v;
+      if (a == "--workers") workers = v;
       if (a == "--bytes") {
         char* end = nullptr;
         bytes = std::strtod(v.c_str(), &end);
@@ -218,12 +244,38 @@ int cmd_topology(const std::vector<std::string>& args) {
       return usage_error("topology: more than one scenario given");
     }
   }
-  if (scenario.empty()) return usage_error("topology: missing SCENARIO (a YAML file)");
+  if (scenario.empty())
+    return usage_error("topology: missing SCENARIO (a YAML file) or PLATFORM (an XML file)");
+  const bool xml = scenario.size() > 4 && scenario.compare(scenario.size() - 4, 4, ".xml") == 0;
+  efsim::sim::NetworkSetup net;
+  if (xml) {
+    net.platform_file = scenario;
+    net.master = master;
+    net.workers_glob = workers;
+    net.model = "textbook";
+  } else {
+    const auto s = efsim::sim::load_scenario(scenario, overrides);
+    if (s.platform.kind == "file") {
+      net.platform_file = s.platform.file;
+      net.master = s.platform.master;
+      net.workers = s.platform.workers;
+      net.workers_glob = s.platform.workers_glob;
+      net.model = "textbook";
+    }
+  }
+  if (!net.platform_file.empty()) {  // as SimGrid routes it
+    if (!std::filesystem::is_regular_file(net.platform_file))
+      throw efsim::InputError(net.platform_file + ": no such platform file");
+    const auto p = efsim::sim::load_routes(net);
+    print_analysis(p.source + " (SimGrid routes; master " + p.master + ")", p.workers.size(),
+                   efsim::platforms::analyse(p), bytes);
+    if (!dot.empty()) {
+      efsim::sim::write_file_atomic(dot, efsim::platforms::routes_dot(p));
+      std::printf("routes: %s\n", dot.c_str());
+    }
+    return 0;
+  }
   const auto s = efsim::sim::load_scenario(scenario, overrides);
-  if (s.platform.kind == "file")
-    throw efsim::InputError(scenario +
-                            ": key 'platform': efsim topology analyses generated platforms; " +
-                            s.platform.file + " is a platform file");
   efsim::platforms::TopologySpec spec = s.platform.topology;
   if (s.platform.kind == "star") {  // the star of star.hpp, as a graph
     const auto& st = s.platform.star;
@@ -237,17 +289,7 @@ int cmd_topology(const std::vector<std::string>& args) {
     spec.master_speed_flops = st.master_speed_flops;
   }
   const auto t = efsim::platforms::make_topology(spec);
-  const auto a = efsim::platforms::analyse(t);
-  const auto [lo, hi] = std::minmax_element(a.bottleneck_Bps.begin(), a.bottleneck_Bps.end());
-  std::printf("%s\n", t.description.c_str());
-  std::printf("hosts %zu (1 master, %zu workers), switches %zu, links %zu\n", a.hosts,
-              t.workers.size(), a.switches, a.links);
-  std::printf("master <-> worker routes: at most %zu hops, at most %.6g ms latency\n", a.max_hops,
-              a.max_latency_s * 1e3);
-  std::printf("route bottlenecks: %.6g to %.6g Mbps\n", *lo * 8 / 1e6, *hi * 8 / 1e6);
-  std::printf("max flow master -> workers: %.6g Mbps (min cut)\n", a.max_flow_Bps * 8 / 1e6);
-  std::printf("round lower bound for %.6g bytes down and up per worker: %.6g s (no compute)\n",
-              bytes, efsim::platforms::round_lower_bound_s(a, bytes, bytes));
+  print_analysis(t.description, t.workers.size(), efsim::platforms::analyse(t), bytes);
   if (!dot.empty()) {
     efsim::sim::write_file_atomic(dot, efsim::platforms::topology_dot(t));
     std::printf("graph: %s\n", dot.c_str());

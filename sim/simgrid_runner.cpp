@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <map>
+#include <memory>
+#include <set>
 #include <simgrid/s4u.hpp>
 #include <stdexcept>
 
@@ -342,23 +345,30 @@ std::vector<std::string> simgrid_options(const std::string& model) {
   return opts;
 }
 
-alg::StopReason run_simgrid(const NetworkSetup& net, alg::MethodInstance& method,
-                            alg::Monitor& monitor, std::uint64_t seed) {
+namespace {
+
+// The SimGrid engine of this process, with the platform loaded (one engine per process).
+std::unique_ptr<sg4::Engine> make_engine(const NetworkSetup& net) {
   std::vector<std::string> args = {"efsim"};
   for (const auto& o : simgrid_options(net.model)) args.push_back(o);
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   int argc = static_cast<int>(args.size());
-  sg4::Engine engine(&argc, argv.data());
+  auto engine = std::make_unique<sg4::Engine>(&argc, argv.data());
   try {
-    engine.load_platform(net.platform_file);
-    engine.seal_platform();
+    engine->load_platform(net.platform_file);
+    engine->seal_platform();
   } catch (const std::exception& e) {
     throw InputError(net.platform_file + ": cannot load SimGrid platform: " + e.what());
   }
+  return engine;
+}
 
-  const int n = static_cast<int>(method.nodes.size());
+// The master host and the worker hosts, in worker order (explicit names, or the hosts matching
+// the glob in natural name order).
+std::pair<sg4::Host*, std::vector<sg4::Host*>> resolve_hosts(const sg4::Engine& engine,
+                                                             const NetworkSetup& net) {
   sg4::Host* master_host = engine.host_by_name_or_null(net.master);
   if (master_host == nullptr)
     throw InputError(net.platform_file + ": no host named '" + net.master + "' (the master)");
@@ -378,6 +388,60 @@ alg::StopReason run_simgrid(const NetworkSetup& net, alg::MethodInstance& method
     std::sort(names.begin(), names.end(), natural_less);
     for (const auto& name : names) worker_hosts.push_back(engine.host_by_name(name));
   }
+  if (worker_hosts.empty())
+    throw InputError(net.platform_file + ": no worker host matches '" + net.workers_glob + "'");
+  return {master_host, worker_hosts};
+}
+
+}  // namespace
+
+platforms::RoutedPlatform load_routes(const NetworkSetup& net) {
+  const auto engine = make_engine(net);
+  const auto [master, workers] = resolve_hosts(*engine, net);
+  platforms::RoutedPlatform p;
+  p.source = net.platform_file;
+  p.hosts = engine->get_host_count();
+  std::set<std::string> base_names;  // a SPLITDUPLEX link is two link objects, _UP and _DOWN
+  for (const sg4::Link* l : engine->get_all_links()) {
+    std::string name = l->get_name();
+    if (name.rfind("__", 0) == 0) continue;  // SimGrid's own (the loopback)
+    for (const char* suffix : {"_UP", "_DOWN"})
+      if (name.size() > std::strlen(suffix) &&
+          name.compare(name.size() - std::strlen(suffix), std::string::npos, suffix) == 0)
+        name.resize(name.size() - std::strlen(suffix));
+    base_names.insert(name);
+  }
+  p.links = base_names.size();
+  auto route = [&](sg4::Host* a, sg4::Host* b) {
+    std::vector<sg4::Link*> links;
+    double latency = 0.0;
+    a->route_to(b, links, &latency);
+    if (links.empty())
+      throw InputError(net.platform_file + ": no route from " + a->get_name() + " to " +
+                       b->get_name());
+    platforms::RoutedPlatform::Route r;
+    r.latency_s = latency;
+    for (const sg4::Link* l : links) {
+      r.links.push_back(l->get_name());
+      p.bandwidth_Bps[l->get_name()] = l->get_bandwidth();
+    }
+    return r;
+  };
+  for (sg4::Host* w : workers) {
+    p.workers.push_back(w->get_name());
+    p.down.push_back(route(master, w));
+    p.up.push_back(route(w, master));
+  }
+  p.master = master->get_name();
+  return p;
+}
+
+alg::StopReason run_simgrid(const NetworkSetup& net, alg::MethodInstance& method,
+                            alg::Monitor& monitor, std::uint64_t seed) {
+  const auto engine_ptr = make_engine(net);
+  sg4::Engine& engine = *engine_ptr;
+  const int n = static_cast<int>(method.nodes.size());
+  const auto [master_host, worker_hosts] = resolve_hosts(engine, net);
   if (static_cast<int>(worker_hosts.size()) != n)
     throw InputError(net.platform_file + ": " + std::to_string(worker_hosts.size()) +
                      " worker hosts found but the problem has " + std::to_string(n) + " workers");

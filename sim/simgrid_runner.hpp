@@ -10,6 +10,7 @@
 
 #include "algorithms/method.hpp"
 #include "algorithms/monitor.hpp"
+#include "platforms/topology.hpp"
 
 namespace efsim::sim {
 
@@ -31,6 +32,11 @@ struct NetworkSetup {
 
 // The SimGrid options for a network model (see README, "Network models").
 std::vector<std::string> simgrid_options(const std::string& model);
+
+// Loads the platform file (in this process's SimGrid engine: call once per process) and returns
+// its master <-> worker routes, for the analysis of `efsim topology`. Throws InputError for a
+// platform SimGrid rejects, missing hosts, or a missing route.
+platforms::RoutedPlatform load_routes(const NetworkSetup& net);
 
 // Runs until the monitor's stop rule fires. Throws InputError for platform problems (missing
 // hosts, wrong worker count) and std::runtime_error if the simulation deadlocks.

@@ -144,6 +144,25 @@ TEST_F(CliTest, PatternWithoutRoutesInThePlatformFileRejected) {
   EXPECT_FALSE(fs::exists(out / "summary.csv"));
 }
 
+// efsim topology on a SimGrid XML file: SimGrid's routes, analysed; bad hosts exit 2.
+TEST_F(CliTest, TopologyAnalysesAPlatformFile) {
+  const std::string xml = std::string(EFSIM_SOURCE_DIR) + "/platforms/example_star.xml";
+  const fs::path dot = dir_ / "routes.dot";
+  const Result r =
+      run_efsim("topology " + quoted(xml) + " --master ps --dot " + quoted(dot.string()));
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("hosts 5 (1 master, 4 workers), switches 0, links 5"), std::string::npos)
+      << r.output;
+  // By hand: three 100 Mbps workers and a 10 Mbps one behind a 1 Gbps master link.
+  EXPECT_NE(r.output.find("max flow master -> workers: 310 Mbps"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("route bottlenecks: 10 to 100 Mbps"), std::string::npos) << r.output;
+  EXPECT_NE(slurp(dot).find("digraph efsim"), std::string::npos);
+  const Result bad = run_efsim("topology " + quoted(xml));
+  EXPECT_EQ(bad.status, 2) << bad.output;
+  EXPECT_NE(bad.output.find("no host named 'master' (the master)"), std::string::npos)
+      << bad.output;
+}
+
 TEST_F(CliTest, BadSetValueRejected) {
   const std::string path = write("tiny.yaml", kTiny);
   const fs::path out = dir_ / "out-set";

@@ -7,14 +7,15 @@
 #include <cmath>
 #include <fstream>
 #include <memory>
+#include <sstream>
 
 #include "algorithms/error.hpp"
 #include "algorithms/glm.hpp"
 #include "algorithms/method.hpp"
 #include "algorithms/sync_runner.hpp"
 #include "sim/recorder.hpp"
-#include "sim/text.hpp"
 #include "sim/simgrid_runner.hpp"
+#include "sim/text.hpp"
 #include "test_util.hpp"
 
 namespace efsim::platforms {
@@ -269,6 +270,54 @@ TEST(Topology, EveryPatternRunsOnEveryKindWithTheSameIterates) {
         ps_math = out;
       else
         EXPECT_EQ(out, ps_math);
+    }
+  }
+}
+
+// The generated XML loads in SimGrid and round-trips through the analysis: the routes SimGrid
+// reports have the graph's hosts, links, hops, latencies and bottlenecks; the max flow through
+// the routes' links is at most the graph's (flows may use any path there) and equal on a star.
+TEST(Topology, GeneratedXmlRoundTripsThroughSimGridRoutes) {
+  for (const char* kind : {"star", "tree", "ring", "torus", "fat_tree", "dragonfly", "edge"}) {
+    SCOPED_TRACE(kind);
+    TopologySpec s = spec(kind, 6);
+    s.classes = {{1e5, 0.02, 1.0}, {1e6, 0.005, 1.0}};
+    s.groups = 2;
+    s.routers = 2;
+    const Topology t = make_topology(s);
+    const Analysis g = analyse(t);
+    const std::string out = test::run_in_child([&] {
+      const std::string dir = test::make_temp_dir("rt");
+      sim::NetworkSetup net;
+      net.platform_file = dir + "/p.xml";
+      std::ofstream(net.platform_file) << topology_xml(t);
+      net.master = "master";
+      net.workers_glob = "worker-*";
+      const Analysis r = analyse(sim::load_routes(net));
+      std::filesystem::remove_all(dir);
+      std::ostringstream os;
+      os << r.hosts << ' ' << r.links << ' ' << r.max_hops << ' ' << sim::exact(r.max_flow_Bps);
+      for (std::size_t i = 0; i < r.latency_s.size(); ++i)
+        os << ' ' << sim::exact(r.latency_s[i]) << ' ' << sim::exact(r.bottleneck_Bps[i]);
+      return os.str();
+    });
+    std::istringstream in(out);
+    std::size_t hosts = 0, links = 0, hops = 0;
+    std::string flow;
+    in >> hosts >> links >> hops >> flow;
+    ASSERT_TRUE(in) << out;
+    EXPECT_EQ(hosts, g.hosts);
+    EXPECT_EQ(links, g.links);
+    EXPECT_EQ(hops, g.max_hops);
+    EXPECT_LE(std::stod(flow), g.max_flow_Bps * (1 + 1e-12));
+    if (std::string(kind) == "star") {
+      EXPECT_DOUBLE_EQ(std::stod(flow), g.max_flow_Bps);
+    }
+    for (std::size_t i = 0; i < g.latency_s.size(); ++i) {
+      std::string lat, bw;
+      in >> lat >> bw;
+      EXPECT_NEAR(std::stod(lat), g.latency_s[i], 1e-15) << "worker " << i;
+      EXPECT_DOUBLE_EQ(std::stod(bw), g.bottleneck_Bps[i]) << "worker " << i;
     }
   }
 }
