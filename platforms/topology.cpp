@@ -208,8 +208,9 @@ Topology make_topology(const TopologySpec& s) {
       std::swap(cls[i], cls[alg::uniform_below(rng, static_cast<std::uint64_t>(i) + 1)]);
     for (int i = 0; i < n; ++i) {
       const LinkClass& c = s.classes[cls[i]];
-      b.link(b.worker(i), sw, "worker-" + std::to_string(i) + "-link", c.bandwidth_Bps,
-             c.latency_s);
+            const VertexId w = b.worker(i);
+      if (c.speed_flops > 0) b.t.graph[w].speed_flops = c.speed_flops;
+      b.link(w, sw, "worker-" + std::to_string(i) + "-link", c.bandwidth_Bps, c.latency_s);
     }
     d << "edge fleet: " << n << " workers;";
     for (std::size_t c = 0; c < count.size(); ++c)

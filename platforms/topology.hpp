@@ -30,7 +30,8 @@ namespace efsim::platforms {
 struct LinkClass {
   double bandwidth_Bps = 12.5e6;
   double latency_s = 1e-3;
-  double share = 1.0;  // relative frequency among the workers (edge)
+    double share = 1.0;  // relative frequency among the workers (edge)
+  double speed_flops = 0;  // the class's compute speed (0: worker_speed): phones vs laptops
 };
 
 struct TopologySpec {

@@ -307,13 +307,15 @@ void parse_platform(const Reader& r, const YAML::Node& n, const std::string& key
                "required for kind edge: a list of {bandwidth, latency, share}");
       for (std::size_t i = 0; i < c.size(); ++i) {
         const std::string ck = key + ".classes." + std::to_string(i);
-        r.check_keys(c[i], ck, {"bandwidth", "latency", "share"});
+                r.check_keys(c[i], ck, {"bandwidth", "latency", "share", "speed"});
         if (!c[i]["bandwidth"] || !c[i]["latency"]) r.fail(c[i], ck, "needs bandwidth and latency");
         platforms::LinkClass lc;
         lc.bandwidth_Bps =
             r.quantity(c[i]["bandwidth"], ck + ".bandwidth", Unit::kBandwidthBps, true);
         lc.latency_s = r.quantity(c[i]["latency"], ck + ".latency", Unit::kSeconds, false);
-        lc.share = c[i]["share"] ? r.number(c[i]["share"], ck + ".share", 1e-12, 1e12) : 1.0;
+                lc.share = c[i]["share"] ? r.number(c[i]["share"], ck + ".share", 1e-12, 1e12) : 1.0;
+        if (c[i]["speed"])
+          lc.speed_flops = r.quantity(c[i]["speed"], ck + ".speed", Unit::kFlops, true);
         t.classes.push_back(lc);
       }
     }

@@ -87,6 +87,15 @@ TEST(Topology, EdgeFleetDrawsClassesByShare) {
     if (t.graph[e].name != "master-link") slow += t.graph[e].bandwidth_Bps == 1.25e6;
   EXPECT_EQ(slow, 6);
   EXPECT_EQ(topology_xml(t), topology_xml(make_topology(s)));  // deterministic
+  // A class's compute speed goes with its link: the 10 Mbps devices are the 1 Gf ones.
+  s.classes[0].speed_flops = 1e9;
+  s.classes[1].speed_flops = 8e9;
+  const Topology h = make_topology(s);
+  for (VertexId w : h.workers) {
+    const auto e = *boost::out_edges(w, h.graph).first;
+    EXPECT_EQ(h.graph[w].speed_flops, h.graph[e].bandwidth_Bps == 1.25e6 ? 1e9 : 8e9);
+  }
+  EXPECT_NE(topology_xml(h).find("speed=\"8000000000f\""), std::string::npos);
   s.seed = 2;
   EXPECT_NE(topology_xml(t), topology_xml(make_topology(s)));  // the draw follows the seed
 }
