@@ -6,23 +6,13 @@
 #include <memory>
 
 #include "algorithms/compressor.hpp"
+#include "compressor_examples.hpp"
 
 namespace efsim::alg {
 namespace {
 
-CompressorSpec spec_for(const std::string& kind, int d) {
-  CompressorSpec s(kind);
-  const int k = std::max(1, d / 100);  // sparsifiers keep 1 %
-  if (kind == "top_k" || kind == "rand_k" || kind == "rand_k_unbiased" || kind == "wangni" ||
-      kind == "nu_rand_k")
-    s.k = k;
-  if (kind == "qsgd" || kind == "natural_dithering") s.s = 16;
-  if (kind == "induced") {
-    s.c1 = std::make_shared<CompressorSpec>("top_k", std::max(1, k / 2));
-    s.c2 = std::make_shared<CompressorSpec>("wangni", std::max(1, k / 2));
-  }
-  return s;
-}
+// Sparsifiers keep 1 %, quantizers use 16 levels.
+CompressorSpec spec_for(const std::string& kind, int d) { return test::example_spec(kind, d); }
 
 void BM_compress_encode_decode(benchmark::State& state, const std::string& kind) {
   const int d = static_cast<int>(state.range(0));

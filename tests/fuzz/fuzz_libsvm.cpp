@@ -1,0 +1,6 @@
+// libFuzzer entry point of the libsvm target (see targets.hpp; ./run.sh fuzz).
+#include "fuzz/targets.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  return efsim::fuzz::libsvm(data, size);
+}
