@@ -163,6 +163,93 @@ TEST_F(CliTest, TopologyAnalysesAPlatformFile) {
       << bad.output;
 }
 
+// The README's table of bad inputs: each gives exit 2, the message shown there, and no summary.
+TEST_F(CliTest, BadInputTableOfTheReadme) {
+  const std::string synth =
+      "problem: {dataset: synthetic, workers: 2, synthetic: {samples: 200, dim: 50, "
+      "nnz_per_row: 5}}\n";
+  const std::string ef21 = "runs: [{method: ef21, compressor: {kind: top_k, k: 2}}]\n";
+  write("zero.svm", "1 0:1\n");
+  write("dec.svm", "1 3:1 2:1\n-1 1:1\n");
+  write("nan.svm", "1 1:nan\n-1 1:1\n");
+  write("inf.svm", "1 1:1\n-1 1:inf\n");
+  write("word.svm", "1 1:one\n-1 1:1\n");
+  write("empty.svm", "");
+  write("two.svm", "1 1:1\n-1 2:1\n");
+  write("nolabel.svm", "1:1\n");
+  write("train.svm", "1 1:1 3:1\n-1 2:1\n");
+    write("test.svm", "1 1:1 4:1\n-1 2:1\n");
+  write("bad.xml", "<platform version=\"4.1\"><zone id=\"z\" routing=\"Full\">");
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"runs: [method: ef21\n", "YAML syntax error"},
+      {synth + ef21 + "stpo: {max_rounds: 3}\n", "key 'stpo': unknown key; did you mean 'stop'?"},
+      {synth + ef21 + "stop: {max_rounds: many}\n",
+       "key 'stop.max_rounds': 'many' is not an integer"},
+      {synth + "runs: [{method: ef21, compressor: {kind: top_k, k: 0}}]\n",
+       "key 'runs.0.compressor.k': value 0 out of range"},
+      {synth + "runs: [{method: ef21, compressor: {kind: top_k, k: 60}}]\n",
+       "compressor top_k: k = 60 must be in 1..50 (d)"},
+      {synth + ef21 + "platform: {bandwidth: 0Mbps}\n", "key 'platform.bandwidth': must be > 0"},
+      {synth + ef21 + "platform: {bandwidth: 10 Mbps}\n", "'10 Mbps': bandwidth unit must be like"},
+      {synth + ef21 + "platform: {bandwidth: 10Mbpz}\n", "'10Mbpz': bandwidth unit must be like"},
+      {synth + ef21 + "platform: {latency: -1ms}\n", "key 'platform.latency'"},
+      {synth + ef21 + "platform: {worker_speed: 0Gf}\n", "key 'platform.worker_speed'"},
+      {synth + "runs: [{method: ef21, compressor: {kind: top_k, k: 2}, stepsize: {gamma: -1}}]\n",
+       "key 'runs.0.stepsize.gamma': value -1 out of range"},
+      {"problem: {dataset: synthetic, workers: 0}\nruns: [{method: gd}]\n",
+       "key 'problem.workers': value 0 out of range"},
+      {synth + "runs: [{method: dcgd, participation: {p: 1.5}}]\n",
+       "key 'runs.0.participation.p': value 1.5 out of range"},
+      {synth + "runs: [{method: ef21, compressor: {kind: top_k, k: 2}, batch: 1000}]\n",
+       "batch 1000 exceeds the 100 rows of the smallest worker"},
+      {"problem: {dataset: synthetic, workers: 2}\nruns: []\n",
+       "key 'runs': expected a non-empty list of run entries"},
+      {"problem: {dataset: nonexistent.svm, workers: 2}\nruns: [{method: gd}]\n",
+       "key 'problem.dataset': no such file"},
+      {"problem: {dataset: zero.svm, workers: 1}\nruns: [{method: gd}]\n",
+       "zero.svm:1: feature index 0 out of range (1-based)"},
+      {"problem: {dataset: dec.svm, workers: 1}\nruns: [{method: gd}]\n",
+       "dec.svm:1: feature indices must increase along a line"},
+      {"problem: {dataset: nan.svm, workers: 1}\nruns: [{method: gd}]\n",
+       "nan.svm:1: bad feature value"},
+      {"problem: {dataset: inf.svm, workers: 1}\nruns: [{method: gd}]\n",
+       "inf.svm:2: bad feature value"},
+      {"problem: {dataset: word.svm, workers: 1}\nruns: [{method: gd}]\n",
+       "word.svm:1: bad feature value"},
+      {"problem: {dataset: empty.svm, workers: 1}\nruns: [{method: gd}]\n",
+       "empty.svm: dataset has no samples"},
+      {"problem: {dataset: nolabel.svm, workers: 1}\nruns: [{method: gd}]\n",
+       "nolabel.svm:1: expected 'index:value'"},
+      {"problem: {dataset: two.svm, workers: 5}\nruns: [{method: gd}]\n",
+       "5 workers but the dataset has only 2 samples"},
+      {"problem: {dataset: train.svm, test_dataset: test.svm, workers: 1}\nruns: [{method: gd}]\n",
+              "test.svm: dimension 3 is smaller than the largest feature index 4"},
+      {synth + ef21 + "platform: {kind: file, file: bad.xml, master: a, workers: \"w-*\"}\n",
+       "bad.xml: cannot load SimGrid platform"},
+      {synth + ef21 + "platform: {kind: file, file: " + std::string(EFSIM_SOURCE_DIR) +
+           "/platforms/example_star.xml, master: nosuch, workers: \"worker-*\"}\n",
+       "example_star.xml: no host named 'nosuch' (the master)"},
+      {synth + "runs: [{method: ef21, compressor: {kind: top_k, k: 2}, pattern: ring_allgater}]\n",
+       "did you mean 'ring_allgather'?"},
+  };
+  int i = 0;
+  for (const auto& [text, message] : cases) {
+    const std::string path = write("bad" + std::to_string(i) + ".yaml", text);
+    const fs::path out = dir_ / ("out" + std::to_string(i++));
+    const Result r =
+        run_efsim("run " + quoted(path) + " --quiet --no-report --out " + quoted(out.string()));
+    EXPECT_EQ(r.status, 2) << text << r.output;
+    EXPECT_NE(r.output.find(message), std::string::npos) << text << "\n" << r.output;
+    EXPECT_FALSE(fs::exists(out / "summary.csv")) << text;
+  }
+  write("afile", "x");
+  const Result f = run_efsim("run " + quoted(write("ok.yaml", synth + ef21)) + " --out " +
+                             quoted((dir_ / "afile").string()));
+  EXPECT_EQ(f.status, 2);
+  EXPECT_NE(f.output.find("the output folder exists and is not a folder"), std::string::npos)
+      << f.output;
+}
+
 TEST_F(CliTest, BadSetValueRejected) {
   const std::string path = write("tiny.yaml", kTiny);
   const fs::path out = dir_ / "out-set";
