@@ -464,9 +464,19 @@ int run_scenario(const Scenario& s, const SweepOptions& options) {
 
   double target = 0;
   std::vector<SummaryRow> rows = collect_results({out_dir}, &target);
-  for (auto& r : rows) {
-    if (failed.count(r.run.id)) r = missing_row(r.run.id, "failed");
-    if (timed_out.count(r.run.id)) r = missing_row(r.run.id, "timeout");
+    for (auto& r : rows) {
+    const bool fail = failed.count(r.run.id) > 0, timeout = timed_out.count(r.run.id) > 0;
+    if (!fail && !timeout) continue;
+    r = missing_row(r.run.id, fail ? "failed" : "timeout");
+    for (const ResolvedRun& run : runs)  // what the run was, without results
+      if (run.spec.id == r.run.id) {
+        r.run.method = run.spec.method;
+        r.run.compressor = run.compressor->label();
+        r.run.k = run.spec.compressor.k;
+        r.run.gamma = run.gamma;
+        r.run.tune_group = run.spec.tune_group;
+        r.run.platform_name = s.platforms[run.spec.platform].name;
+      }
   }
   annotate(rows);
   write_file_atomic((fs::path(out_dir) / "summary.csv").string(), summary_csv(rows));

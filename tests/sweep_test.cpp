@@ -370,3 +370,39 @@ TEST_F(SweepTest, PlatformsAreASweepAxisWithPerPlatformBaselines) {
 }
 
 }  // namespace
+
+namespace {
+
+// --run-timeout: a run over its wall-clock budget is killed and recorded as `timeout`, with
+// nothing of it left half-written; the other runs finish; the sweep exits 1; a rerun tries the
+// timed-out run again.
+TEST_F(SweepTest, RunTimeoutRecordsTheRunAndTheOthersFinish) {
+  // The first run's stepsize is too small ever to reach the target: it would run 10^8 rounds.
+  const std::string slow = write("slow.yaml",
+                                 "seed: 1\n"
+                                 "network_model: textbook\n"
+                                 "problem:\n"
+                                 "  dataset: synthetic\n"
+                                 "  synthetic: {samples: 400, dim: 100, nnz_per_row: 10}\n"
+                                 "  workers: 2\n"
+                                 "stop: {max_rounds: 100000000, grad_norm_sq: 1e-3}\n"
+                                 "runs:\n"
+                                 "  - method: gd\n"
+                                 "    stepsize: {gamma: [1e-12, 1]}\n");
+  const fs::path out = dir_ / "timeout";
+  const auto start = std::chrono::steady_clock::now();
+  const auto r = run_efsim("run " + quoted(slow) + " --no-report --jobs 1 --run-timeout 1 --out " +
+                           quoted(out.string()));
+  const double took =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("TIMEOUT after"), std::string::npos) << r.output;
+  EXPECT_LT(took, 30.0);
+  const std::string summary = slurp(out / "summary.csv");
+  EXPECT_NE(summary.find("gd-identity-g1e-12,gd,identity,0,1e-12,timeout,"), std::string::npos)
+      << summary;
+  EXPECT_NE(summary.find("gd-identity-g1,gd,identity,0,1,target,"), std::string::npos) << summary;
+  EXPECT_FALSE(fs::exists(out / "runs" / "gd-identity-g1e-12"));
+}
+
+}  // namespace
