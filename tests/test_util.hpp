@@ -10,6 +10,7 @@
 #include <fstream>
 #include <functional>
 #include <iterator>
+#include <sstream>
 #include <string>
 
 #include "algorithms/dataset.hpp"
@@ -98,6 +99,18 @@ inline Result run_efsim(const std::string& args) {
   const int status = ::pclose(p);
   r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
+}
+
+// The text without AddressSanitizer's notes (./run.sh sanitize): every process that switches
+// SimGrid stacks prints a warning with its pid, which would make outputs differ.
+inline std::string without_sanitizer_notes(const std::string& text) {
+  std::string out, line;
+  std::istringstream in(text);
+  while (std::getline(in, line))
+    if (line.rfind("==", 0) != 0 && line != "False positive error reports may follow" &&
+        line.rfind("For details see https://github.com/google/sanitizers", 0) != 0)
+      out += line + "\n";
+  return out;
 }
 
 inline std::string slurp(const std::filesystem::path& p) {
