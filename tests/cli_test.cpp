@@ -178,7 +178,7 @@ TEST_F(CliTest, BadInputTableOfTheReadme) {
   write("two.svm", "1 1:1\n-1 2:1\n");
   write("nolabel.svm", "1:1\n");
   write("train.svm", "1 1:1 3:1\n-1 2:1\n");
-    write("test.svm", "1 1:1 4:1\n-1 2:1\n");
+  write("test.svm", "1 1:1 4:1\n-1 2:1\n");
   write("bad.xml", "<platform version=\"4.1\"><zone id=\"z\" routing=\"Full\">");
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"runs: [method: ef21\n", "YAML syntax error"},
@@ -223,7 +223,7 @@ TEST_F(CliTest, BadInputTableOfTheReadme) {
       {"problem: {dataset: two.svm, workers: 5}\nruns: [{method: gd}]\n",
        "5 workers but the dataset has only 2 samples"},
       {"problem: {dataset: train.svm, test_dataset: test.svm, workers: 1}\nruns: [{method: gd}]\n",
-              "test.svm: dimension 3 is smaller than the largest feature index 4"},
+       "test.svm: dimension 3 is smaller than the largest feature index 4"},
       {synth + ef21 + "platform: {kind: file, file: bad.xml, master: a, workers: \"w-*\"}\n",
        "bad.xml: cannot load SimGrid platform"},
       {synth + ef21 + "platform: {kind: file, file: " + std::string(EFSIM_SOURCE_DIR) +
@@ -231,6 +231,11 @@ TEST_F(CliTest, BadInputTableOfTheReadme) {
        "example_star.xml: no host named 'nosuch' (the master)"},
       {synth + "runs: [{method: ef21, compressor: {kind: top_k, k: 2}, pattern: ring_allgater}]\n",
        "did you mean 'ring_allgather'?"},
+      {"problem: {dataset: synthetic, workers: 6, synthetic: {samples: 200, dim: 50, "
+       "nnz_per_row: 5}}\n" +
+           ef21 + "platform: {kind: file, file: " + std::string(EFSIM_SOURCE_DIR) +
+           "/platforms/example_star.xml, master: ps, workers: \"worker-*\"}\n",
+       "example_star.xml: 4 worker hosts found but the problem has 6 workers"},
   };
   int i = 0;
   for (const auto& [text, message] : cases) {
@@ -248,6 +253,31 @@ TEST_F(CliTest, BadInputTableOfTheReadme) {
   EXPECT_EQ(f.status, 2);
   EXPECT_NE(f.output.find("the output folder exists and is not a folder"), std::string::npos)
       << f.output;
+}
+
+// A diverging run is a result, not a crash: stop reason `diverged`, its trace kept up to the
+// round it blew up, the other runs of the sweep finish, exit 0.
+TEST_F(CliTest, DivergingRunIsRecordedAndTheSweepGoesOn) {
+  const std::string path = write("div.yaml",
+                                 "problem: {kind: least_squares, dataset: synthetic, workers: 2, "
+                                 "synthetic: {samples: 200, dim: 50, nnz_per_row: 5}}\n"
+                                 "stop: {max_rounds: 200}\n"
+                                 "runs:\n"
+                                 "  - method: gd\n"
+                                 "    stepsize: {theory_multiplier: [1, 1000]}\n");
+  const fs::path out = dir_ / "out-div";
+  const Result r = run_efsim("run " + quoted(path) + " --quiet --out " + quoted(out.string()));
+  EXPECT_EQ(r.status, 0) << r.output;
+  const std::string summary = slurp(out / "summary.csv");
+  EXPECT_NE(summary.find("gd-identity-x1000,gd,identity,0,"), std::string::npos) << summary;
+  EXPECT_NE(summary.find(",diverged,"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("gd-identity-x1,"), std::string::npos) << summary;
+  EXPECT_NE(summary.find(",max_rounds,"), std::string::npos) << summary;
+  const auto rows = split(slurp(out / "runs" / "gd-identity-x1000" / "trace.csv"), '\n');
+  EXPECT_GE(rows.size(), 3u);                    // header, x0, and the rounds up to the blow-up
+  EXPECT_LT(rows.size(), 200u);                  // it stopped there
+  EXPECT_TRUE(fs::exists(out / "report.html"));  // the report shows it
+  EXPECT_NE(slurp(out / "report.html").find("diverged"), std::string::npos);
 }
 
 TEST_F(CliTest, BadSetValueRejected) {
