@@ -243,9 +243,17 @@ void decode(BitReader& r, int dim, const WireFormat& wire, Compressed& out) {
   if (count > static_cast<std::size_t>(dim)) throw std::out_of_range("decode: count exceeds dim");
   const int ib = wire.index_bits_for(dim);
   out.index.resize(count);
-  for (auto& j : out.index) j = static_cast<std::int32_t>(r.read(ib));
+  for (auto& j : out.index) j = read_index(r, ib, dim);
   out.value.resize(count);
   for (auto& v : out.value) v = read_value(r, wire.value_bits);
+}
+
+std::int32_t read_index(BitReader& r, int bits, int dim) {
+  const std::uint64_t j = r.read(bits);
+  if (j >= static_cast<std::uint64_t>(dim))
+    throw std::out_of_range("decode: index " + std::to_string(j) + " >= dimension " +
+                            std::to_string(dim));
+  return static_cast<std::int32_t>(j);
 }
 
 std::size_t dense_message_bytes(Eigen::Index dim, const WireFormat& wire) {

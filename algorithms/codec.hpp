@@ -73,6 +73,10 @@ std::size_t encoded_bits(const Compressed& c, const WireFormat& wire);
 // Converts c to whichever layout is smaller on the wire (the downlink aggregate uses this).
 void compact(Compressed& c, const WireFormat& wire);
 void encode(BitWriter& w, const Compressed& c, const WireFormat& wire);
+// Reads one coordinate index of `bits` bits; an index >= dim (untrusted bytes: ceil(log2 d)
+// bits can say more than d - 1) throws std::out_of_range, like a read past the end.
+std::int32_t read_index(BitReader& r, int bits, int dim);
+
 // The size of a dense vector of dimension dim encoded by encode() (e.g. one all-reduce buffer).
 std::size_t dense_message_bytes(Eigen::Index dim, const WireFormat& wire);
 void decode(BitReader& r, int dim, const WireFormat& wire, Compressed& out);

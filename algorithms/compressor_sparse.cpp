@@ -194,7 +194,7 @@ void TopK::decode(BitReader& r, int d, const WireFormat& wire, Compressed& out) 
   if (count > static_cast<std::size_t>(d)) throw std::out_of_range("top_k: count exceeds d");
   const int ib = wire.index_bits_for(d);
   out.index.resize(count);
-  for (auto& j : out.index) j = static_cast<std::int32_t>(r.read(ib));
+  for (auto& j : out.index) j = read_index(r, ib, d);
   out.value.resize(count);
   for (auto& v : out.value)
     v = detail::natural_from_code(static_cast<std::uint32_t>(r.read(detail::kNaturalBits)));
@@ -385,9 +385,8 @@ void NuRandK::decode(BitReader& r, int d, const WireFormat& wire, Compressed& ou
   const int ib = wire.index_bits_for(d);
   std::vector<std::pair<std::int32_t, bool>> draws(k_);
   for (auto& [j, negative] : draws) {
-    j = static_cast<std::int32_t>(r.read(ib));
+    j = read_index(r, ib, d);
     negative = r.read(1) != 0;
-    if (j >= d) throw std::out_of_range("nu_rand_k: index exceeds d");
   }
   if (out.scale == 0.0) return;
   const double unit = out.scale / k_;

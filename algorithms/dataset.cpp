@@ -98,9 +98,13 @@ Dataset load_libsvm(const std::string& path, std::optional<int> dim) {
   if (d < 1) throw InputError(path + ": dataset has no features");
   Dataset data;
   data.source = path;
-  data.A = Eigen::Map<const SparseMatrix>(static_cast<std::int64_t>(labels.size()), d,
-                                          static_cast<std::int64_t>(values.size()), outer.data(),
-                                          inner.data(), values.data());
+  // Copied array by array: Eigen's generic sparse assignment reserves 2 max(rows, cols)
+  // entries first, gigabytes for a file whose one line names feature 10^9 (found by fuzzing).
+  data.A.resize(static_cast<std::int64_t>(labels.size()), d);
+  data.A.resizeNonZeros(static_cast<Eigen::Index>(values.size()));
+  std::copy(outer.begin(), outer.end(), data.A.outerIndexPtr());
+  std::copy(inner.begin(), inner.end(), data.A.innerIndexPtr());
+  std::copy(values.begin(), values.end(), data.A.valuePtr());
   data.y.resize(static_cast<Eigen::Index>(labels.size()));
   const double low = *distinct.begin();
   for (std::size_t j = 0; j < labels.size(); ++j) data.y[j] = labels[j] == low ? -1.0 : 1.0;

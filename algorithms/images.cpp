@@ -31,6 +31,18 @@ class GzFile {
       bytes -= static_cast<std::size_t>(got);
     }
   }
+  // `bytes` bytes, read in chunks: memory grows only as the file delivers.
+  std::vector<unsigned char> read_all(std::uint64_t bytes, const char* what) {
+    std::vector<unsigned char> out;
+    constexpr std::uint64_t kChunk = 1 << 22;
+    while (out.size() < bytes) {
+      const std::size_t at = out.size();
+      const auto chunk = static_cast<std::size_t>(std::min<std::uint64_t>(bytes - at, kChunk));
+      out.resize(at + chunk);
+      read(out.data() + at, chunk, what);
+    }
+    return out;
+  }
   std::uint32_t u32(const char* what) {
     unsigned char b[4];
     read(b, 4, what);
@@ -61,15 +73,20 @@ ImageSet load_idx(const std::string& images_path, const std::string& labels_path
   if (count != label_count)
     throw InputError(images_path + ": " + std::to_string(count) + " images but " + labels_path +
                      " has " + std::to_string(label_count) + " labels");
-  if (count == 0 || height == 0 || width == 0 || height * width > 1'000'000)
-    throw InputError(images_path + ": implausible image dimensions");
+  // In 64 bits: 65536 x 65536 is 0 in 32 (found by fuzzing).
+  const std::uint64_t pixels = std::uint64_t{height} * width;
+  if (count == 0 || height == 0 || width == 0 || pixels > 1'000'000)
+    throw InputError(images_path + ": implausible image dimensions (" + std::to_string(height) +
+                     " x " + std::to_string(width) + ")");
   const std::uint32_t n =
       limit > 0 ? std::min<std::uint32_t>(count, static_cast<std::uint32_t>(limit)) : count;
+  // Read before allocating it all: a header claiming 4e9 images in a short file is truncated,
+  // not a request for terabytes.
+  const std::vector<unsigned char> bytes = images.read_all(std::uint64_t{n} * pixels, "pixels");
   ImageSet set;
-  set.pixels.resize(n, static_cast<Eigen::Index>(height * width));
-  images.read(set.pixels.data(), static_cast<std::size_t>(n) * height * width, "pixels");
-  std::vector<unsigned char> raw(n);
-  labels.read(raw.data(), n, "labels");
+  set.pixels =
+      Eigen::Map<const decltype(set.pixels)>(bytes.data(), n, static_cast<Eigen::Index>(pixels));
+  const std::vector<unsigned char> raw = labels.read_all(n, "labels");
   set.labels.assign(raw.begin(), raw.end());
   set.classes = 1 + *std::max_element(set.labels.begin(), set.labels.end());
   set.source = images_path;
