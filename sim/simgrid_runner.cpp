@@ -122,11 +122,10 @@ void uplink(Shared* sh, int i, sg4::Host* self) {
   if (sh->pattern == Pattern::kParameterServer) {
     sg4::Comm::sendto(self, sh->master_host, sh->up[i].size_bytes());
   } else if (sh->pattern == Pattern::kTree) {
+    const std::vector<int> children = tree_children(i, n);
+    for (std::size_t c = 0; c < children.size(); ++c) sh->have_up[i]->acquire();  // all arrived
     std::size_t bytes = sh->up[i].size_bytes();
-    for (int c : tree_children(i, n)) {
-      sh->have_up[i]->acquire();
-      bytes += sh->subtree_bytes[c];
-    }
+    for (int c : children) bytes += sh->subtree_bytes[c];
     sh->subtree_bytes[i] = bytes;
     const int p = tree_parent(i);
     sg4::Comm::sendto(self, p < 0 ? sh->master_host : sh->worker_hosts[p], bytes);

@@ -329,6 +329,34 @@ TEST(Patterns, TreeRoundTimeEqualsItsCriticalPath) {
   }
 }
 
+// The tree's uplink traffic: every message is forwarded by its sender and each worker above it,
+// so a round moves sum_j m_j * depth_j bytes. Messages of varying size (QSGD with Elias coding)
+// and workers that finish out of order (the last one holds more rows) check that a worker
+// forwards this round's subtree, whichever child reports first.
+TEST(Patterns, TreeForwardsEachSubtreeOfTheRound) {
+  Case c;
+  c.workers = 7;  // worker 0: children 2, 3; worker 1: 4, 5; worker 2: 6
+  c.samples = 250;
+  c.method = "dcgd";
+  c.compressor = {"qsgd", 0, 16};  // delta < 2: contractive, for the test's stepsize
+  c.compressor.coding = "elias";
+  c.pattern = Pattern::kTree;
+  c.star.worker_speed_flops = 1e6;  // compute time differs between the workers
+  std::vector<alg::RoundCost> costs;
+  (void)sync_trace(c, &costs);
+  const auto t = simgrid_trace(c);
+  const std::vector<int> depth = {1, 1, 2, 2, 2, 2, 3};
+  bool sizes_vary = false;
+  for (std::size_t k = 0; k < costs.size(); ++k) {
+    double bytes = 0;
+    for (int i = 0; i < 7; ++i) bytes += static_cast<double>(costs[k].up_bytes[i]) * depth[i];
+    EXPECT_DOUBLE_EQ((t[k + 1].bits_up_per_worker - t[k].bits_up_per_worker) * 7, 8 * bytes)
+        << "round " << k;
+    if (k > 0) sizes_vary |= costs[k].up_bytes[3] != costs[k - 1].up_bytes[3];
+  }
+  EXPECT_TRUE(sizes_vary);
+}
+
 // DESIGN.md invariant 2: the simulator changes time, never math.
 TEST(SimGridVsSync, BitIdenticalMathUnderTcpModel) {
   for (const char* method : {"ef21", "ef", "ef21_plus", "dcgd"}) {
