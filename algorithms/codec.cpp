@@ -41,7 +41,9 @@ void BitWriter::write(std::uint64_t value, int bits) {
 }
 
 Message BitWriter::finish() {
+  static std::uint64_t next_serial = 0;  // runs are single-threaded (SimGrid actors: one thread)
   Message m;
+  m.serial = ++next_serial;
   m.bytes = std::move(buf_);
   buf_.clear();
   bits_ = 0;

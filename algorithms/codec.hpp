@@ -28,6 +28,10 @@ struct WireFormat {
 // A real encoded message.
 struct Message {
   std::vector<std::uint8_t> bytes;
+  // Which BitWriter::finish() made these bytes (0: not made by one); copies keep it. Lets a
+  // receiver recognise bytes it has already decoded (NodeBase::receive: every worker decodes
+  // the same broadcast).
+  std::uint64_t serial = 0;
   std::size_t size_bytes() const { return bytes.size(); }
   bool empty() const { return bytes.empty(); }
 };

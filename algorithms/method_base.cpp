@@ -45,11 +45,25 @@ NodeBase::NodeBase(const Objective& f, const Compressor& C, const MethodSpec& sp
       grad_(x0.size()) {}
 
 void NodeBase::receive(const Message& down) {
-  BitReader r(down);
-  Compressed delta;
-  decode(r, f_.dim(), wire_, delta);
-  flops_ += cost::codec(static_cast<std::int64_t>(delta.nnz()));
-  flops_ += replica_.apply(delta);
+  // Every worker receives the same broadcast: decode it once per message on the host, keep the
+  // cost model's decoding flops for every worker (each simulated worker decodes it).
+  struct Decoded {
+    std::uint64_t serial = 0;
+    int dim = 0;
+    WireFormat wire;
+    Compressed delta;
+  };
+  static Decoded cache;
+  if (down.serial == 0 || cache.serial != down.serial || cache.dim != f_.dim() ||
+      cache.wire.value_bits != wire_.value_bits || cache.wire.index_bits != wire_.index_bits) {
+    BitReader r(down);
+    decode(r, f_.dim(), wire_, cache.delta);
+    cache.serial = down.serial;
+    cache.dim = f_.dim();
+    cache.wire = wire_;
+  }
+  flops_ += cost::codec(static_cast<std::int64_t>(cache.delta.nnz()));
+  flops_ += replica_.apply(cache.delta);
 }
 
 void NodeBase::receive_model(const Message& model) {
