@@ -5,6 +5,7 @@
 #include <cmath>
 #include <fstream>
 #include <memory>
+#include <simgrid/s4u.hpp>
 #include <sstream>
 
 #include "algorithms/glm.hpp"
@@ -355,6 +356,48 @@ TEST(Patterns, TreeForwardsEachSubtreeOfTheRound) {
     if (k > 0) sizes_vary |= costs[k].up_bytes[3] != costs[k - 1].up_bytes[3];
   }
   EXPECT_TRUE(sizes_vary);
+}
+
+// A simulation that deadlocks (here: a worker whose step blocks forever) is detected and fails
+// the run with a clear error instead of hanging or returning a half trace as if complete.
+class BlockingNode final : public alg::Node {
+ public:
+  void receive(const alg::Message&) override {}
+  void receive_model(const alg::Message&) override {}
+  alg::Message step(alg::Rng&) override {
+    simgrid::s4u::Semaphore::create(0)->acquire();  // nobody will ever release it
+    return {};
+  }
+};
+
+TEST(SimGridRunner, DeadlockIsReportedAsAnErrorOfTheRun) {
+  const std::string out = test::run_in_child([] {
+    Case c;
+    auto p = problem_for(c);
+    auto C = alg::make_compressor(c.compressor, p->dim());
+    auto m = method_for(c, *p, *C);
+    m.nodes[2] = std::make_unique<BlockingNode>();
+    const std::string dir = test::make_temp_dir("dl");
+    NetworkSetup net;
+    net.platform_file = dir + "/p.xml";
+    platforms::StarSpec star;
+    star.workers = c.workers;
+    std::ofstream(net.platform_file) << platforms::star_platform_xml(star);
+    net.master = platforms::master_host_name();
+    for (int i = 0; i < c.workers; ++i) net.workers.push_back(platforms::worker_host_name(i));
+    alg::StopRule rule;
+    rule.max_rounds = 5;
+    alg::Monitor mon(*p, rule);
+    std::string what = "returned";
+    try {
+      run_simgrid(net, m, mon, 1);
+    } catch (const std::runtime_error& e) {
+      what = std::string("thrown: ") + e.what();
+    }
+    std::filesystem::remove_all(dir);
+    return what;
+  });
+  EXPECT_EQ(out, "thrown: the simulation deadlocked before the run finished");
 }
 
 // DESIGN.md invariant 2: the simulator changes time, never math.
