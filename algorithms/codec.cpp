@@ -21,27 +21,29 @@ int WireFormat::index_bits_for(int dim) const {
 
 void BitWriter::write(std::uint64_t value, int bits) {
   assert(bits >= 0 && bits <= 64);
-  if (bits < 64) value &= (std::uint64_t{1} << bits) - 1;
-  if (bits_ % 8 == 0 && bits % 8 == 0) {  // aligned whole bytes: the common case of values
-    for (int b = bits - 8; b >= 0; b -= 8) buf_.push_back(static_cast<std::uint8_t>(value >> b));
-    bits_ += static_cast<std::size_t>(bits);
+  if (bits > 32) {  // two halves keep the accumulator within 64 bits
+    write(value >> 32, bits - 32);
+    write(value & 0xFFFFFFFFu, 32);
     return;
   }
-  // Byte at a time: fill the free low bits of the last byte, most significant bits first.
-  while (bits > 0) {
-    const int used = static_cast<int>(bits_ % 8);
-    if (used == 0) buf_.push_back(0);
-    const int free_bits = 8 - used;
-    const int take = bits < free_bits ? bits : free_bits;
-    const auto chunk = static_cast<unsigned>((value >> (bits - take)) & ((1u << take) - 1u));
-    buf_.back() |= static_cast<std::uint8_t>(chunk << (free_bits - take));
-    bits -= take;
-    bits_ += static_cast<std::size_t>(take);
+  if (bits == 0) return;
+  value &= (std::uint64_t{1} << bits) - 1;
+  // The pending bits (fewer than 8) then these, most significant first; whole bytes go out.
+  acc_ = (acc_ << bits) | value;
+  acc_bits_ += bits;
+  while (acc_bits_ >= 8) {
+    acc_bits_ -= 8;
+    buf_.push_back(static_cast<std::uint8_t>(acc_ >> acc_bits_));
   }
+  bits_ += static_cast<std::size_t>(bits);
 }
 
 Message BitWriter::finish() {
   static std::uint64_t next_serial = 0;  // runs are single-threaded (SimGrid actors: one thread)
+  if (acc_bits_ > 0)                     // the last byte, padded with zero bits
+    buf_.push_back(static_cast<std::uint8_t>(acc_ << (8 - acc_bits_)));
+  acc_ = 0;
+  acc_bits_ = 0;
   Message m;
   m.serial = ++next_serial;
   m.bytes = std::move(buf_);

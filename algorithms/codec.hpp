@@ -43,7 +43,9 @@ class BitWriter {
   std::size_t bit_count() const { return bits_; }
 
  private:
-  std::vector<std::uint8_t> buf_;
+  std::vector<std::uint8_t> buf_;  // whole bytes written
+  std::uint64_t acc_ = 0;          // its low acc_bits_ bits: the bits not yet a whole byte
+  int acc_bits_ = 0;
   std::size_t bits_ = 0;
 };
 
