@@ -65,7 +65,7 @@ StopReason Monitor::observe(long round, double sim_time_s, const RoundTiming& ti
   row.bits_up_per_worker = up_bits_;
   row.bits_down_per_worker = down_bits_;
   row.time = time_;
-  if (deferrable && rule_.reuse_worker_gradients && round < rule_.max_rounds &&
+  if (deferrable && workers_exact_ && rule_.reuse_worker_gradients && round < rule_.max_rounds &&
       sim_time_s < rule_.max_sim_time_s) {
     waiting_ = true;
     pending_ = row;
@@ -80,6 +80,9 @@ StopReason Monitor::supply(const std::vector<LocalEvaluation>& parts) {
   const bool all_valid =
       std::all_of(parts.begin(), parts.end(), [](const LocalEvaluation& e) { return e.valid; });
   const bool complete = all_valid && static_cast<int>(parts.size()) == problem_.num_workers();
+  // Workers that did not evaluate exactly once (stochastic gradients) never will: stop waiting
+  // for them, and copying x, on later rows.
+  workers_exact_ = complete;
   return finish(pending_, pending_x_, complete ? &parts : nullptr);
 }
 

@@ -63,7 +63,8 @@ class Monitor {
   // deferrable: the workers will evaluate their exact local gradients at x^round in the next
   // round (full participation, see Node::last_evaluation), so the row may wait for supply()
   // instead of evaluating f itself; it does not wait when it ends the run (last round, time
-  // limit), and never when the rule says !reuse_worker_gradients.
+  // limit), never when the rule says !reuse_worker_gradients, and no longer once a supply()
+  // found the workers' evaluations incomplete (stochastic gradients).
   StopReason observe(long round, double sim_time_s, const RoundTiming& timing, const Vector& x,
                      double up_bits_all_workers, double down_bits_per_worker,
                      bool deferrable = false);
@@ -82,7 +83,8 @@ class Monitor {
   StopRule rule_;
   Vector grad_;
   bool waiting_ = false;
-  TraceRow pending_;  // the waiting row, and its x
+  bool workers_exact_ = true;  // the last supply() was complete: keep deferring
+  TraceRow pending_;           // the waiting row, and its x
   Vector pending_x_;
   std::vector<TraceRow> trace_;
   double up_bits_ = 0;
