@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <sstream>
 
@@ -36,6 +37,37 @@ std::size_t hosts(const Topology& t) {
 
 // Links crossed from the master to worker i.
 std::size_t hops(const Topology& t, int i) { return route(t, t.master, t.workers[i]).size() - 1; }
+
+// The trace of `method` run under SimGrid (textbook model, in a child process) on the platform
+// `xml` with hosts master, worker-0, ..., worker-(n-1).
+std::vector<alg::TraceRow> simulate(const std::string& xml, const alg::Problem& problem,
+                                    const std::function<alg::MethodInstance()>& make, long rounds,
+                                    sim::Pattern pattern) {
+  const std::string out = test::run_in_child([&] {
+    auto method = make();
+    const std::string dir = test::make_temp_dir("sim");
+    sim::NetworkSetup net;
+    net.model = "textbook";
+    net.pattern = pattern;
+    net.platform_file = dir + "/p.xml";
+    std::ofstream(net.platform_file) << xml;
+    net.master = "master";
+    for (int i = 0; i < problem.num_workers(); ++i)
+      net.workers.push_back("worker-" + std::to_string(i));
+    alg::StopRule rule;
+    rule.max_rounds = rounds;
+    alg::Monitor mon(problem, rule);
+    sim::run_simgrid(net, method, mon, 1);
+    std::filesystem::remove_all(dir);
+    return sim::trace_csv(mon.trace());
+  });
+  EXPECT_EQ(out.rfind("round,", 0), 0u) << out;
+  const std::string dir = test::make_temp_dir("trace");
+  std::ofstream(dir + "/t.csv") << out;
+  auto rows = sim::read_trace_csv(dir + "/t.csv");
+  std::filesystem::remove_all(dir);
+  return rows;
+}
 
 TEST(Topology, FatTreeShapeAndRoutes) {
   TopologySpec s = spec("fat_tree", 15);
@@ -125,21 +157,11 @@ TEST(Topology, TreeRoundTimeIsTheTextbookFormula) {
   m.gamma = 1.0;
   alg::StopRule rule;
   rule.max_rounds = 8;
-  const std::string out = test::run_in_child([&] {
-    auto method = alg::find_method("ef21").make(m, *problem, top, alg::Vector::Zero(50));
-    const std::string dir = test::make_temp_dir("tree");
-    sim::NetworkSetup net;
-    net.model = "textbook";
-    net.platform_file = dir + "/p.xml";
-    std::ofstream(net.platform_file) << topology_xml(make_topology(s));
-    net.master = "master";
-    for (int i = 0; i < 4; ++i) net.workers.push_back("worker-" + std::to_string(i));
-    alg::Monitor mon(*problem, rule);
-    sim::run_simgrid(net, method, mon, 1);
-    std::filesystem::remove_all(dir);
-    return sim::trace_csv(mon.trace());
-  });
-  ASSERT_EQ(out.rfind("round,", 0), 0u) << out;
+  const auto sg = simulate(
+      topology_xml(make_topology(s)), *problem,
+      [&] { return alg::find_method("ef21").make(m, *problem, top, alg::Vector::Zero(50)); },
+      rule.max_rounds, sim::Pattern::kParameterServer);
+  ASSERT_FALSE(sg.empty());
   // The message sizes and flops of each round, from the same math without a network.
   struct Recorder final : alg::RoundClock {
     std::vector<alg::RoundCost> costs;
@@ -151,10 +173,6 @@ TEST(Topology, TreeRoundTimeIsTheTextbookFormula) {
   auto method = alg::find_method("ef21").make(m, *problem, top, alg::Vector::Zero(50));
   alg::Monitor mon(*problem, rule);
   alg::run_sync(method, mon, 1, &clock);
-  const std::string dir = test::make_temp_dir("trace");
-  std::ofstream(dir + "/t.csv") << out;
-  const auto sg = sim::read_trace_csv(dir + "/t.csv");
-  std::filesystem::remove_all(dir);
   double t = 0;
   for (std::size_t k = 0; k < clock.costs.size(); ++k) {
     const auto& c = clock.costs[k];
@@ -200,25 +218,11 @@ TEST(Topology, MaxFlowLowerBoundHoldsOnEveryKind) {
     if (std::string(kind) == "star") {
       EXPECT_DOUBLE_EQ(a.max_flow_Bps, 3e6);  // the master link
     }
-    const std::string out = test::run_in_child([&] {
-      auto method = alg::find_method("gd").make(m, *problem, id, alg::Vector::Zero(2000));
-      const std::string dir = test::make_temp_dir("lb");
-      sim::NetworkSetup net;
-      net.model = "textbook";
-      net.platform_file = dir + "/p.xml";
-      std::ofstream(net.platform_file) << topology_xml(t);
-      net.master = "master";
-      for (int i = 0; i < 6; ++i) net.workers.push_back("worker-" + std::to_string(i));
-      alg::Monitor mon(*problem, rule);
-      sim::run_simgrid(net, method, mon, 1);
-      std::filesystem::remove_all(dir);
-      return sim::trace_csv(mon.trace());
-    });
-    ASSERT_EQ(out.rfind("round,", 0), 0u) << out;
-    const std::string dir = test::make_temp_dir("lbt");
-    std::ofstream(dir + "/t.csv") << out;
-    const auto sg = sim::read_trace_csv(dir + "/t.csv");
-    std::filesystem::remove_all(dir);
+    const auto sg = simulate(
+        topology_xml(t), *problem,
+        [&] { return alg::find_method("gd").make(m, *problem, id, alg::Vector::Zero(2000)); },
+        rule.max_rounds, sim::Pattern::kParameterServer);
+    ASSERT_FALSE(sg.empty());
     // GD's messages: 1 layout bit + 2000 float32 values = 64001 bits -> 8001 bytes each way.
     for (std::size_t k = 1; k < sg.size(); ++k) {
       const double round = sg[k].sim_time_s - sg[k - 1].sim_time_s;
@@ -256,29 +260,17 @@ TEST(Topology, EveryPatternRunsOnEveryKindWithTheSameIterates) {
     for (sim::Pattern p : {sim::Pattern::kParameterServer, sim::Pattern::kTree,
                            sim::Pattern::kRingAllGather, sim::Pattern::kRingAllReduce}) {
       SCOPED_TRACE(sim::to_string(p));
-      const std::string out = test::run_in_child([&] {
-        auto method = alg::find_method("ef21").make(m, *problem, top, alg::Vector::Zero(40));
-        const std::string dir = test::make_temp_dir("pat");
-        sim::NetworkSetup net;
-        net.model = "textbook";
-        net.pattern = p;
-        net.platform_file = dir + "/p.xml";
-        std::ofstream(net.platform_file) << xml;
-        net.master = "master";
-        for (int i = 0; i < 5; ++i) net.workers.push_back("worker-" + std::to_string(i));
-        alg::Monitor mon(*problem, rule);
-        sim::run_simgrid(net, method, mon, 1);
-        std::filesystem::remove_all(dir);
-        std::string math;  // f and ||grad f||^2 of every row
-        for (const auto& r : mon.trace())
-          math += sim::exact(r.f) + " " + sim::exact(r.grad_norm_sq) + "\n";
-        return math;
-      });
-      ASSERT_EQ(out.find("CHILD FAILED"), std::string::npos) << out;
+      const auto rows = simulate(
+          xml, *problem,
+          [&] { return alg::find_method("ef21").make(m, *problem, top, alg::Vector::Zero(40)); },
+          rule.max_rounds, p);
+      ASSERT_EQ(rows.size(), static_cast<std::size_t>(rule.max_rounds) + 1);
+      std::string math;  // f and ||grad f||^2 of every row, exactly
+      for (const auto& r : rows) math += sim::exact(r.f) + " " + sim::exact(r.grad_norm_sq) + "\n";
       if (p == sim::Pattern::kParameterServer)
-        ps_math = out;
+        ps_math = math;
       else
-        EXPECT_EQ(out, ps_math);
+        EXPECT_EQ(math, ps_math);
     }
   }
 }
