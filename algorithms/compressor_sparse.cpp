@@ -117,7 +117,7 @@ double candidate_bound(const Vector& x, int k) {
   constexpr std::size_t kSample = 4096;
   if (d < 4 * kSample || static_cast<std::size_t>(k) * 8 > d)
     return -std::numeric_limits<double>::infinity();
-  std::vector<double> sample(kSample);
+  thread_local std::vector<double> sample(kSample);  // scratch: no allocation per call
   for (std::size_t s = 0; s < kSample; ++s)
     sample[s] = magnitude(x[static_cast<Eigen::Index>(s * d / kSample)]);
   // Rank of L in the sample: 1.5 times the expected rank of the k-th largest, plus a margin.
