@@ -17,9 +17,10 @@ using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::R
 constexpr int kChunk = 256;
 
 // Cross entropy of the logits in the first m rows of Z (samples rows[start..start+m)): adds the
-// correct predictions to *correct, overwrites Z with d loss / d logits, returns the summed loss.
+// correct predictions to *correct, overwrites Z with (d loss / d logits) * scale, returns the
+// summed loss.
 double softmax_rows(const ImageSet& data, const std::vector<int>& rows, std::size_t start, int m,
-                    RowMatrix& Z, long* correct) {
+                    RowMatrix& Z, long* correct, double scale) {
   double loss = 0.0;
   for (int r = 0; r < m; ++r) {
     const int y = data.labels[rows[start + r]];
@@ -31,27 +32,54 @@ double softmax_rows(const ImageSet& data, const std::vector<int>& rows, std::siz
     loss += std::log(sum) + top - z(y);
     z = (z.array() - top).exp() / sum;  // softmax probabilities
     z(y) -= 1.0;                        // d loss / d logits
+    z *= scale;
   }
   return loss;
 }
 
+// Per-thread scratch of the chunked passes: sized once for the largest chunk seen, so a
+// minibatch gradient allocates nothing (fresh megabyte buffers cost page faults every call).
+struct Scratch {
+  RowMatrix A, H, Z, dH;
+  void reserve(Eigen::Index m, Eigen::Index l, Eigen::Index h, Eigen::Index c) {
+    if (A.rows() < m || A.cols() != l) A.resize(m, l);
+    if (H.rows() < m || H.cols() != h) H.resize(m, h);
+    if (dH.rows() < m || dH.cols() != h) dH.resize(m, h);
+    if (Z.rows() < m || Z.cols() != c) Z.resize(m, c);
+  }
+};
+
+Scratch& scratch(std::size_t rows, int l, int h, int c) {
+  thread_local Scratch s;
+  s.reserve(static_cast<Eigen::Index>(std::min<std::size_t>(kChunk, rows)), l, h, c);
+  return s;
+}
+
+// Scaled pixels of rows[start..start+m) into the first m rows of A.
+void load_rows(const ImageSet& data, const std::vector<int>& rows, std::size_t start, int m,
+               RowMatrix& A) {
+  for (int r = 0; r < m; ++r) A.row(r) = data.pixels.row(rows[start + r]).cast<double>() / 255.0;
+}
+
 // One pass over `rows` (in chunks, pixels scaled on the fly): the mean cross entropy, its
-// gradient (if grad), and the number of correct predictions (if correct).
+// gradient (if grad), and the number of correct predictions (if correct). The 1/n of the mean is
+// applied to d loss / d logits (c numbers per sample), so every gradient product accumulates
+// straight into grad.
 double cross_entropy(const ImageSet& data, const std::vector<int>& rows, const Vector& x,
                      Vector* grad, long* correct) {
   const int c = data.classes, l = data.features();
   const Eigen::Map<const RowMatrix> X(x.data(), c, l);
   Eigen::Map<RowMatrix> G(grad ? grad->data() : nullptr, grad ? c : 0, grad ? l : 0);
   if (grad) G.setZero();
-  RowMatrix A(kChunk, l), Z(kChunk, c);
+  Scratch& s = scratch(rows.size(), l, 0, c);
   double loss = 0.0;
   const double n = static_cast<double>(rows.size());
   for (std::size_t start = 0; start < rows.size(); start += kChunk) {
     const int m = static_cast<int>(std::min<std::size_t>(kChunk, rows.size() - start));
-    for (int r = 0; r < m; ++r) A.row(r) = data.pixels.row(rows[start + r]).cast<double>() / 255.0;
-    Z.topRows(m).noalias() = A.topRows(m) * X.transpose();
-    loss += softmax_rows(data, rows, start, m, Z, correct);
-    if (grad) G.noalias() += Z.topRows(m).transpose() * A.topRows(m) / n;
+    load_rows(data, rows, start, m, s.A);
+    s.Z.topRows(m).noalias() = s.A.topRows(m) * X.transpose();
+    loss += softmax_rows(data, rows, start, m, s.Z, correct, 1.0 / n);
+    if (grad) G.noalias() += s.Z.topRows(m).transpose() * s.A.topRows(m);
   }
   return loss / n;
 }
@@ -70,26 +98,29 @@ double mlp_cross_entropy(const ImageSet& data, const std::vector<int>& rows, con
   Eigen::Map<RowMatrix> gW2(grad ? g + h * l + h : nullptr, grad ? c : 0, grad ? h : 0);
   Eigen::Map<Vector> gb2(grad ? g + h * l + h + c * h : nullptr, grad ? c : 0);
   if (grad) grad->setZero();
-  RowMatrix A(kChunk, l), H(kChunk, h), Z(kChunk, c), dH;
+  Scratch& s = scratch(rows.size(), l, h, c);
   double loss = 0.0;
   const double n = static_cast<double>(rows.size());
   for (std::size_t start = 0; start < rows.size(); start += kChunk) {
     const int m = static_cast<int>(std::min<std::size_t>(kChunk, rows.size() - start));
-    for (int r = 0; r < m; ++r) A.row(r) = data.pixels.row(rows[start + r]).cast<double>() / 255.0;
-    H.topRows(m).noalias() = A.topRows(m) * W1.transpose();
-    H.topRows(m).rowwise() += b1.transpose();
-    H.topRows(m) = H.topRows(m).cwiseMax(0.0);  // ReLU
-    Z.topRows(m).noalias() = H.topRows(m) * W2.transpose();
-    Z.topRows(m).rowwise() += b2.transpose();
-    loss += softmax_rows(data, rows, start, m, Z, correct);
+    load_rows(data, rows, start, m, s.A);
+    auto A = s.A.topRows(m);
+    auto H = s.H.topRows(m);
+    auto Z = s.Z.topRows(m);
+    H.noalias() = A * W1.transpose();
+    H.rowwise() += b1.transpose();
+    H = H.cwiseMax(0.0);  // ReLU
+    Z.noalias() = H * W2.transpose();
+    Z.rowwise() += b2.transpose();
+    loss += softmax_rows(data, rows, start, m, s.Z, correct, 1.0 / n);
     if (!grad) continue;
-    const auto dZ = Z.topRows(m);
-    gW2.noalias() += dZ.transpose() * H.topRows(m) / n;
-    gb2 += dZ.colwise().sum().transpose() / n;
-    dH.noalias() = dZ * W2;  // back through the second layer, then the ReLU
-    dH = dH.cwiseProduct((H.topRows(m).array() > 0.0).cast<double>().matrix());
-    gW1.noalias() += dH.transpose() * A.topRows(m) / n;
-    gb1 += dH.colwise().sum().transpose() / n;
+    gW2.noalias() += Z.transpose() * H;
+    gb2 += Z.colwise().sum().transpose();
+    auto dH = s.dH.topRows(m);
+    dH.noalias() = Z * W2;  // back through the second layer, then the ReLU
+    dH = dH.cwiseProduct((H.array() > 0.0).cast<double>().matrix());
+    gW1.noalias() += dH.transpose() * A;
+    gb1 += dH.colwise().sum().transpose();
   }
   return loss / n;
 }
