@@ -1,36 +1,88 @@
 #include "algorithms/method_base.hpp"
 
 #include <cmath>
+#include <cstring>
 
 #include "algorithms/cost.hpp"
 #include "algorithms/error.hpp"
 
 namespace efsim::alg {
 
-ModelReplica::ModelReplica(const Vector& x0, double gamma, Rule rule, double beta, double alpha)
-    : x_(x0), g_(Vector::Zero(x0.size())), gamma_(gamma), rule_(rule), beta_(beta), alpha_(alpha) {}
+namespace {
 
-double ModelReplica::apply(const Compressed& delta) {
-  if (rule_ == Rule::kStep && beta_ == 0.0) {
-    delta.add_to(x_, -gamma_);
-    return cost::vector_op(static_cast<std::int64_t>(delta.nnz()));
+// The replica update decoded from message m with wire format w: op 1 = an aggregate Δ,
+// op 2 = the dense model.
+ModelReplica::Key update_key(const Message& m, const WireFormat& w, int op) {
+  return {m.serial, (op << 16) | (w.value_bits << 8) | w.index_bits};
+}
+
+}  // namespace
+
+ModelReplica::ModelReplica(const Vector& x0, double gamma, Rule rule, double beta, double alpha) {
+  // Share with the last replica built on this thread if it is still pristine and identical.
+  thread_local std::weak_ptr<State> last;
+  if (auto s = last.lock(); s && s->pristine && s->gamma == gamma && s->rule == rule &&
+                            s->beta == beta && s->alpha == alpha && s->x.size() == x0.size() &&
+                            std::memcmp(s->x.data(), x0.data(), sizeof(double) * x0.size()) == 0) {
+    state_ = std::move(s);
+    return;
   }
-  if (rule_ == Rule::kShift) {  // x <- x - gamma (h + Δ); h <- h + alpha Δ
-    x_.noalias() -= gamma_ * g_;
-    delta.add_to(x_, -gamma_);
-    delta.add_to(g_, alpha_);
-    return cost::vector_op(x_.size()) +
-           cost::vector_op(static_cast<std::int64_t>(delta.nnz()), 4.0);
+  state_ = std::make_shared<State>(x0, Vector::Zero(x0.size()), gamma, rule, beta, alpha, true);
+  last = state_;
+}
+
+bool ModelReplica::adopt_or_own(Key key) {
+  State& s = *state_;
+  if (key.serial != 0 && s.next_key == key) {
+    if (auto n = s.next.lock(); n && n->generation == s.next_generation) {
+      state_ = std::move(n);
+      return true;
+    }
   }
-  if (rule_ == Rule::kStep) {  // heavy ball: m <- beta m + Δ; x <- x - gamma m
-    g_ *= beta_;
-    delta.add_to(g_);
-    x_.noalias() -= gamma_ * g_;
-    return cost::vector_op(x_.size(), 4.0);
+  if (state_.use_count() == 1) {  // nobody else sees this state: change it in place
+    ++s.generation;
+    s.pristine = false;
+    s.next.reset();
+    s.next_key = {};
+    return false;
   }
-  delta.add_to(g_);
-  x_.noalias() -= gamma_ * g_;
-  return cost::vector_op(static_cast<std::int64_t>(delta.nnz())) + cost::vector_op(x_.size());
+  auto n = std::make_shared<State>(s.x, s.g, s.gamma, s.rule, s.beta, s.alpha, false);
+  if (key.serial != 0) {
+    s.next_key = key;
+    s.next = n;
+    s.next_generation = n->generation;
+  }
+  state_ = std::move(n);
+  return false;
+}
+
+double ModelReplica::flops(std::int64_t nnz) const {
+  const State& s = *state_;
+  if (s.rule == Rule::kStep && s.beta == 0.0) return cost::vector_op(nnz);
+  if (s.rule == Rule::kShift) return cost::vector_op(s.x.size()) + cost::vector_op(nnz, 4.0);
+  if (s.rule == Rule::kStep) return cost::vector_op(s.x.size(), 4.0);
+  return cost::vector_op(nnz) + cost::vector_op(s.x.size());
+}
+
+double ModelReplica::apply(const Compressed& delta, Key key) {
+  const double spent = flops(static_cast<std::int64_t>(delta.nnz()));
+  if (adopt_or_own(key)) return spent;
+  State& s = *state_;
+  if (s.rule == Rule::kStep && s.beta == 0.0) {
+    delta.add_to(s.x, -s.gamma);
+  } else if (s.rule == Rule::kShift) {  // x <- x - gamma (h + Δ); h <- h + alpha Δ
+    s.x.noalias() -= s.gamma * s.g;
+    delta.add_to(s.x, -s.gamma);
+    delta.add_to(s.g, s.alpha);
+  } else if (s.rule == Rule::kStep) {  // heavy ball: m <- beta m + Δ; x <- x - gamma m
+    s.g *= s.beta;
+    delta.add_to(s.g);
+    s.x.noalias() -= s.gamma * s.g;
+  } else {
+    delta.add_to(s.g);
+    s.x.noalias() -= s.gamma * s.g;
+  }
+  return spent;
 }
 
 NodeBase::NodeBase(const Objective& f, const Compressor& C, const MethodSpec& spec,
@@ -63,15 +115,17 @@ void NodeBase::receive(const Message& down) {
     cache.wire = wire_;
   }
   flops_ += cost::codec(static_cast<std::int64_t>(cache.delta.nnz()));
-  flops_ += replica_.apply(cache.delta);
+  flops_ += replica_.apply(cache.delta, update_key(down, wire_, 1));
 }
 
 void NodeBase::receive_model(const Message& model) {
-  BitReader r(model);
-  Compressed x;
-  decode(r, f_.dim(), wire_, x);
-  replica_.set_x(x.to_dense());
   flops_ += cost::codec(f_.dim());
+  replica_.set_x_from(update_key(model, wire_, 2), [&] {  // decoded only if not adopted
+    BitReader r(model);
+    Compressed x;
+    decode(r, f_.dim(), wire_, x);
+    return x.to_dense();
+  });
 }
 
 void NodeBase::local_gradient(Rng& rng) {
@@ -138,7 +192,8 @@ void MasterBase::finish_round() {
   down_ = w.finish();
   BitReader r(down_);
   decode(r, dim_, wire_, delta);  // apply exactly what the nodes will decode
-  flops_ += cost::codec(static_cast<std::int64_t>(delta.nnz())) + replica_.apply(delta);
+  flops_ += cost::codec(static_cast<std::int64_t>(delta.nnz())) +
+            replica_.apply(delta, update_key(down_, wire_, 1));
   if (partial_ || model_downlink_) {  // the workers get x itself, as sent on the wire
     Compressed x;
     x.set_dense(replica_.x());
@@ -147,7 +202,7 @@ void MasterBase::finish_round() {
     model_ = m.finish();
     BitReader back(model_);
     decode(back, dim_, wire_, x);
-    replica_.set_x(x.to_dense());
+    replica_.set_x(x.to_dense(), update_key(model_, wire_, 2));
     flops_ += cost::codec(dim_);
   }
 }

@@ -3,6 +3,9 @@
 #pragma once
 
 #include <cassert>
+#include <cstdint>
+#include <memory>
+#include <utility>
 
 #include "algorithms/method.hpp"
 
@@ -10,6 +13,20 @@ namespace efsim::alg {
 
 // How a broadcast aggregate Δ moves the model; the same code runs on the master and on every
 // node, so all replicas of x stay bit-identical.
+//
+// Replicas that hold the same content share it (copy on write): replicas built from the same x0
+// with the same rule start out sharing one state, and an update named by a key (the message's
+// serial and how it was decoded) is computed by the first replica that receives it; the others
+// adopt that result instead of repeating it. A large model is then held once per distinct
+// state, not once per simulated worker, and each broadcast is applied once on the host. The
+// cost model still charges every replica for its update.
+// Names a replica update: equal keys mean equal updates (serial 0: unnamed, never shared).
+struct ReplicaKey {
+  std::uint64_t serial = 0;  // Message::serial of the bytes the update was decoded from
+  int kind = 0;              // what the bytes are (a Δ, a model) and how they were decoded
+  bool operator==(const ReplicaKey& o) const { return serial == o.serial && kind == o.kind; }
+};
+
 class ModelReplica {
  public:
   enum class Rule {
@@ -17,21 +34,52 @@ class ModelReplica {
     kEstimate,  // g <- g + Δ; x <- x - gamma * g (EF21: Δ = mean of the c_i, g = mean g_i)
     kShift,     // x <- x - gamma (h + Δ); h <- h + alpha Δ (DIANA: h = mean h_i)
   };
+  using Key = ReplicaKey;
   // beta: heavy-ball momentum for kStep (m <- beta m + Δ; x <- x - gamma m); 0 = none.
   // alpha: the shift stepsize of kShift.
   ModelReplica(const Vector& x0, double gamma, Rule rule, double beta = 0.0, double alpha = 0.0);
   // Returns the flops spent.
-  double apply(const Compressed& delta);
-  const Vector& x() const { return x_; }
-  void set_x(const Vector& x) { x_ = x; }
+  double apply(const Compressed& delta, Key key = {});
+  const Vector& x() const { return state_->x; }
+  void set_x(const Vector& x, Key key = {}) {
+    set_x_from(key, [&x]() -> const Vector& { return x; });
+  }
+  // x <- make(), where make() is called only when no sharing replica already made update `key`.
+  template <class Make>
+  void set_x_from(Key key, Make&& make) {
+    if (!adopt_or_own(key)) state_->x = make();
+  }
+  // True when this replica and `other` share their state (tests).
+  bool shares_with(const ModelReplica& other) const { return state_ == other.state_; }
 
  private:
-  Vector x_;
-  Vector g_;  // kEstimate: the aggregate estimator; kStep with beta > 0: the momentum buffer
-  double gamma_;
-  Rule rule_;
-  double beta_;
-  double alpha_;
+  struct State {
+    State(Vector x0, Vector g0, double gamma_, Rule rule_, double beta_, double alpha_,
+          bool pristine_)
+        : x(std::move(x0)),
+          g(std::move(g0)),
+          gamma(gamma_),
+          rule(rule_),
+          beta(beta_),
+          alpha(alpha_),
+          pristine(pristine_) {}
+    Vector x;
+    Vector g;  // kEstimate: the aggregate estimator; kStep with beta > 0: the momentum buffer
+    double gamma;
+    Rule rule;
+    double beta;
+    double alpha;
+    bool pristine = true;          // still (x0, g = 0) as constructed
+    std::uint64_t generation = 0;  // bumped by every change made in place
+    Key next_key;                  // the update that produced `next` from this state ...
+    std::weak_ptr<State> next;     // ... (valid while next->generation == next_generation)
+    std::uint64_t next_generation = 0;
+  };
+  // Points state_ at the result of update `key` when another replica already made it from the
+  // same state (returns true), else makes state_ writable for this replica (returns false).
+  bool adopt_or_own(Key key);
+  double flops(std::int64_t nnz) const;
+  std::shared_ptr<State> state_;
 };
 
 class NodeBase : public Node {
