@@ -104,28 +104,47 @@ void Identity::compress(const Vector& x, Rng&, const WireFormat& wire, Compresse
 
 namespace {
 
-// |v|, with NaN ranked above everything (so a diverging run keeps its NaNs visible).
-double magnitude(double v) {
-  const double a = std::abs(v);
-  return a == a ? a : std::numeric_limits<double>::infinity();
+// |v| as an ordered integer: IEEE 754 orders non-negative doubles like their bit patterns, so
+// comparing these compares magnitudes; NaN is ranked with +inf, above every finite value (a
+// diverging run keeps its NaNs visible).
+constexpr std::uint64_t kAbsMask = 0x7fffffffffffffffULL;
+constexpr std::uint64_t kInfBits = 0x7ff0000000000000ULL;
+std::uint64_t magnitude(double v) {
+  const std::uint64_t a = std::bit_cast<std::uint64_t>(v) & kAbsMask;
+  return a > kInfBits ? kInfBits : a;
 }
 
 // A lower bound L on the k-th largest magnitude of x that at least k coordinates reach, from a
-// strided sample (long x, small k only; otherwise -infinity: every coordinate is a candidate).
-double candidate_bound(const Vector& x, int k) {
+// strided sample (long x, small k only; otherwise 0: every coordinate is a candidate).
+std::uint64_t candidate_bound(const Vector& x, int k) {
   const auto d = static_cast<std::size_t>(x.size());
   constexpr std::size_t kSample = 4096;
-  if (d < 4 * kSample || static_cast<std::size_t>(k) * 8 > d)
-    return -std::numeric_limits<double>::infinity();
-  thread_local std::vector<double> sample(kSample);  // scratch: no allocation per call
+  if (d < 4 * kSample || static_cast<std::size_t>(k) * 8 > d) return 0;
+  thread_local std::vector<std::uint64_t> sample(kSample);  // scratch: no allocation per call
   for (std::size_t s = 0; s < kSample; ++s)
     sample[s] = magnitude(x[static_cast<Eigen::Index>(s * d / kSample)]);
   // Rank of L in the sample: 1.5 times the expected rank of the k-th largest, plus a margin.
   const std::size_t rank =
       std::min(kSample - 1, static_cast<std::size_t>(1.5 * k * kSample / d) + 16);
   std::nth_element(sample.begin(), sample.begin() + static_cast<std::ptrdiff_t>(rank), sample.end(),
-                   std::greater<double>());
+                   std::greater<>());
   return sample[rank];
+}
+
+// The indices j (ascending) with magnitude(x[j]) >= L, into cand[0..returned). Branch-free: every
+// index is stored and the count advances only for a candidate (NaN's bits exceed +inf's, so the
+// raw |x| bits compare like magnitude()).
+int collect_candidates(const Vector& x, std::uint64_t L, std::vector<std::int32_t>& cand) {
+  const auto d = static_cast<int>(x.size());
+  if (static_cast<int>(cand.size()) < d + 1) cand.resize(static_cast<std::size_t>(d) + 1);
+  std::int32_t* out = cand.data();
+  const double* p = x.data();
+  int n = 0;
+  for (int j = 0; j < d; ++j) {
+    out[n] = j;
+    n += (std::bit_cast<std::uint64_t>(p[j]) & kAbsMask) >= L ? 1 : 0;
+  }
+  return n;
 }
 
 }  // namespace
@@ -146,28 +165,22 @@ void TopK::compress(const Vector& x, Rng& rng, const WireFormat& wire, Compresse
     // largest magnitude t is the K-th largest among them (nth_element, linear on average),
     // and the answer is every candidate above t plus the first ties at t.
     thread_local std::vector<std::int32_t> cand;  // per-thread scratch: no allocation per call
-    thread_local std::vector<double> cand_mag, ranked;
-    for (double L = candidate_bound(x, k);; L = -std::numeric_limits<double>::infinity()) {
-      cand.clear();
-      cand_mag.clear();
-      for (int j = 0; j < d; ++j) {
-        const double m = magnitude(x[j]);
-        if (m >= L) {
-          cand.push_back(j);
-          cand_mag.push_back(m);
-        }
-      }
-      if (static_cast<int>(cand.size()) >= k) break;  // else an unlucky sample: take all
+    thread_local std::vector<std::uint64_t> cand_mag, ranked;
+    int count = 0;
+    for (std::uint64_t L = candidate_bound(x, k);; L = 0) {
+      count = collect_candidates(x, L, cand);
+      if (count >= k) break;  // else an unlucky sample: take all
     }
+    cand_mag.resize(static_cast<std::size_t>(count));
+    for (int c = 0; c < count; ++c) cand_mag[c] = magnitude(x[cand[c]]);
     ranked = cand_mag;
-    std::nth_element(ranked.begin(), ranked.begin() + (k - 1), ranked.end(),
-                     std::greater<double>());
-    const double t = ranked[static_cast<std::size_t>(k - 1)];
+    std::nth_element(ranked.begin(), ranked.begin() + (k - 1), ranked.end(), std::greater<>());
+    const std::uint64_t t = ranked[static_cast<std::size_t>(k - 1)];
     int ties = k - static_cast<int>(std::count_if(cand_mag.begin(), cand_mag.end(),
-                                                  [t](double m) { return m > t; }));
+                                                  [t](std::uint64_t m) { return m > t; }));
     out.index.reserve(k);
     out.value.reserve(k);
-    for (std::size_t c = 0; c < cand.size(); ++c) {
+    for (int c = 0; c < count; ++c) {
       if (cand_mag[c] > t || (cand_mag[c] == t && ties-- > 0)) {
         out.index.push_back(cand[c]);
         out.value.push_back(x[cand[c]]);

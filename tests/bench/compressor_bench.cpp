@@ -38,6 +38,25 @@ void BM_compress_encode_decode(benchmark::State& state, const std::string& kind)
   state.counters["wire_bytes"] = static_cast<double>(bytes);
 }
 
+// Top-K at the MLP's size (d = 407,050, K = 20,000), compression alone: the per-worker,
+// per-round selection of EF21 Top-20000 on the 784-512-10 network.
+void BM_top_k_mlp(benchmark::State& state) {
+  const int d = 407050;
+  const auto C = make_compressor(CompressorSpec("top_k", 20000), d);
+  Rng data(1);
+  Vector x(d);
+  for (int j = 0; j < d; ++j) x[j] = standard_normal(data);
+  Rng rng(2);
+  const WireFormat wire;
+  Compressed c;
+  for (auto _ : state) {
+    C->compress(x, rng, wire, c);
+    benchmark::DoNotOptimize(c.value.data());
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * d * 8);
+}
+BENCHMARK(BM_top_k_mlp)->Name("compress_only/top_k20000_d407050")->Unit(benchmark::kMicrosecond);
+
 void register_all() {
   for (const auto& info : compressor_registry()) {
     auto* b = benchmark::RegisterBenchmark(("compress/" + info.kind).c_str(),
