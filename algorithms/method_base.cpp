@@ -141,6 +141,17 @@ void NodeBase::local_gradient(Rng& rng) {
   }
 }
 
+void NodeBase::local_gradient_minus(Rng& rng, const Vector& shift, Vector& out) {
+  const int batch = first_step_ ? batch_init_ : batch_;
+  if (batch > 0) {
+    first_step_ = false;
+    flops_ += f_.stochastic_gradient_minus(replica_.x(), batch, rng, shift, out);
+    return;
+  }
+  local_gradient(rng);
+  out = grad_ - shift;
+}
+
 Message NodeBase::compress_encode(const Vector& v, Rng& rng, Compressed& out, int header_bits,
                                   std::uint64_t header) {
   C_.compress(v, rng, wire_, out);

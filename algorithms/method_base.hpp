@@ -92,6 +92,9 @@ class NodeBase : public Node {
   // grad_ = ∇f_i(x), or a minibatch stochastic gradient when spec.batch > 0 (round 0 uses
   // batch_init when set).
   void local_gradient(Rng& rng);
+  // out = the same gradient minus shift, in one pass where the objective allows it (minibatch
+  // gradients; the full gradient still lands in grad_ for the observer).
+  void local_gradient_minus(Rng& rng, const Vector& shift, Vector& out);
   // The message carrying C(v) (after an optional header of header_bits bits); `out` is set to
   // exactly what the master decodes from it (DESIGN.md invariant 3).
   Message compress_encode(const Vector& v, Rng& rng, Compressed& out, int header_bits = 0,

@@ -36,8 +36,7 @@ class DianaNode final : public NodeBase {
         h_i_(Vector::Zero(x0.size())),
         diff_(x0.size()) {}
   Message step(Rng& rng) override {
-    local_gradient(rng);
-    diff_ = grad_ - h_i_;
+    local_gradient_minus(rng, h_i_, diff_);  // ∇f_i - h_i
     Message m = compress_encode(diff_, rng, q_);
     q_.add_to(h_i_, alpha_);
     flops_ += static_cast<double>(diff_.size()) + 2.0 * static_cast<double>(q_.nnz());

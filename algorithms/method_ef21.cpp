@@ -20,8 +20,7 @@ class Ef21Node final : public NodeBase {
         g_i_(Vector::Zero(x0.size())),
         v_(x0.size()) {}
   Message step(Rng& rng) override {
-    local_gradient(rng);
-    v_ = grad_ - g_i_;
+    local_gradient_minus(rng, g_i_, v_);  // v = ∇f_i - g_i
     Message m = compress_encode(v_, rng, c_);
     c_.add_to(g_i_);  // g_i^{t+1} = g_i^t + c_i^t, with c_i^t exactly as the master decodes it
     flops_ += static_cast<double>(v_.size()) + 2.0 * static_cast<double>(c_.nnz());

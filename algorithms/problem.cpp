@@ -87,6 +87,13 @@ double Objective::stochastic_gradient(const Vector& x, int, Rng&, Vector& grad) 
   return gradient_flops();
 }
 
+double Objective::stochastic_gradient_minus(const Vector& x, int batch, Rng& rng,
+                                            const Vector& shift, Vector& out) const {
+  const double flops = stochastic_gradient(x, batch, rng, out);
+  out -= shift;
+  return flops;
+}
+
 double Problem::optimal_value() const { return std::numeric_limits<double>::quiet_NaN(); }
 
 Metrics Problem::test_metrics(const Vector&) const { return {}; }

@@ -33,6 +33,12 @@ class Objective {
   // finite sum: uniformly without replacement from the worker's rows; batch >= N_i gives the
   // full gradient). Returns the flops spent. Default: the full gradient.
   virtual double stochastic_gradient(const Vector& x, int batch, Rng& rng, Vector& grad) const;
+  // out = stochastic_gradient(x, batch, ...) - shift: the difference error feedback compresses
+  // (EF21's ∇f_i - g_i, DIANA's ∇f_i - h_i). Objectives that accumulate their gradient in place
+  // start from -shift and save a pass over d. Returns the flops of the gradient. out and shift
+  // must not alias.
+  virtual double stochastic_gradient_minus(const Vector& x, int batch, Rng& rng,
+                                           const Vector& shift, Vector& out) const;
 };
 
 // Metrics beyond f and ||∇f||^2, when the problem has them (NaN otherwise).

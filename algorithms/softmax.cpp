@@ -62,15 +62,16 @@ void load_rows(const ImageSet& data, const std::vector<int>& rows, std::size_t s
 }
 
 // One pass over `rows` (in chunks, pixels scaled on the fly): the mean cross entropy, its
-// gradient (if grad), and the number of correct predictions (if correct). The 1/n of the mean is
+// gradient (if grad; added to *grad when accumulate), and the number of correct predictions (if
+// correct). The 1/n of the mean is
 // applied to d loss / d logits (c numbers per sample), so every gradient product accumulates
 // straight into grad.
 double cross_entropy(const ImageSet& data, const std::vector<int>& rows, const Vector& x,
-                     Vector* grad, long* correct) {
+                     Vector* grad, long* correct, bool accumulate) {
   const int c = data.classes, l = data.features();
   const Eigen::Map<const RowMatrix> X(x.data(), c, l);
   Eigen::Map<RowMatrix> G(grad ? grad->data() : nullptr, grad ? c : 0, grad ? l : 0);
-  if (grad) G.setZero();
+  if (grad && !accumulate) G.setZero();
   Scratch& s = scratch(rows.size(), l, 0, c);
   double loss = 0.0;
   const double n = static_cast<double>(rows.size());
@@ -86,7 +87,7 @@ double cross_entropy(const ImageSet& data, const std::vector<int>& rows, const V
 
 // The same for the l-h-c MLP with ReLU (backpropagation).
 double mlp_cross_entropy(const ImageSet& data, const std::vector<int>& rows, const Vector& x, int h,
-                         Vector* grad, long* correct) {
+                         Vector* grad, long* correct, bool accumulate) {
   const int c = data.classes, l = data.features();
   const Eigen::Map<const RowMatrix> W1(x.data(), h, l);
   const Eigen::Map<const Vector> b1(x.data() + h * l, h);
@@ -97,7 +98,7 @@ double mlp_cross_entropy(const ImageSet& data, const std::vector<int>& rows, con
   Eigen::Map<Vector> gb1(grad ? g + h * l : nullptr, grad ? h : 0);
   Eigen::Map<RowMatrix> gW2(grad ? g + h * l + h : nullptr, grad ? c : 0, grad ? h : 0);
   Eigen::Map<Vector> gb2(grad ? g + h * l + h + c * h : nullptr, grad ? c : 0);
-  if (grad) grad->setZero();
+  if (grad && !accumulate) grad->setZero();
   Scratch& s = scratch(rows.size(), l, h, c);
   double loss = 0.0;
   const double n = static_cast<double>(rows.size());
@@ -126,9 +127,9 @@ double mlp_cross_entropy(const ImageSet& data, const std::vector<int>& rows, con
 }
 
 double model_cross_entropy(const ImageSet& data, const std::vector<int>& rows, const Vector& x,
-                           int hidden, Vector* grad, long* correct) {
-  return hidden > 0 ? mlp_cross_entropy(data, rows, x, hidden, grad, correct)
-                    : cross_entropy(data, rows, x, grad, correct);
+                           int hidden, Vector* grad, long* correct, bool accumulate = false) {
+  return hidden > 0 ? mlp_cross_entropy(data, rows, x, hidden, grad, correct, accumulate)
+                    : cross_entropy(data, rows, x, grad, correct, accumulate);
 }
 
 double regulariser(double lambda, const Vector& x, Vector* grad) {
@@ -209,14 +210,28 @@ double SoftmaxObjective::stochastic_gradient(const Vector& x, int batch, Rng& rn
     value_and_gradient(x, grad);
     return flops_;
   }
+  grad.resize(x.size());
+  model_cross_entropy(*data_, pick(batch, rng), x, hidden_, &grad, nullptr);
+  regulariser(lambda_, x, &grad);
+  return flops_ * batch / static_cast<double>(rows_.size());
+}
+
+double SoftmaxObjective::stochastic_gradient_minus(const Vector& x, int batch, Rng& rng,
+                                                   const Vector& shift, Vector& out) const {
+  if (batch <= 0 || batch >= static_cast<int>(rows_.size()))
+    return Objective::stochastic_gradient_minus(x, batch, rng, shift, out);
+  out.noalias() = -shift;  // the gradient's products accumulate onto -shift
+  model_cross_entropy(*data_, pick(batch, rng), x, hidden_, &out, nullptr, true);
+  regulariser(lambda_, x, &out);
+  return flops_ * batch / static_cast<double>(rows_.size());
+}
+
+std::vector<int> SoftmaxObjective::pick(int batch, Rng& rng) const {
   std::vector<int> picked;
   picked.reserve(batch);
   for (std::int32_t r : sample_without_replacement(rng, static_cast<int>(rows_.size()), batch))
     picked.push_back(rows_[r]);
-  grad.resize(x.size());
-  model_cross_entropy(*data_, picked, x, hidden_, &grad, nullptr);
-  regulariser(lambda_, x, &grad);
-  return flops_ * batch / static_cast<double>(rows_.size());
+  return picked;
 }
 
 Evaluation evaluate_softmax(const ImageSet& data, const Vector& x, int hidden) {

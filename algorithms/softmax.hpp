@@ -31,10 +31,14 @@ class SoftmaxObjective final : public Objective {
   // L_i = lambda_max(A_i^T A_i) / (2 N_i) + 2 lambda (the softmax Hessian is at most I/2).
   double smoothness() const override { return L_; }
   double stochastic_gradient(const Vector& x, int batch, Rng& rng, Vector& grad) const override;
+  double stochastic_gradient_minus(const Vector& x, int batch, Rng& rng, const Vector& shift,
+                                   Vector& out) const override;
   int num_samples() const override { return static_cast<int>(rows_.size()); }
   void gram_apply(const Vector& v, Vector& out) const;  // A_i^T A_i v / N_i (l-dimensional)
 
  private:
+  // `batch` of the worker's rows, uniformly without replacement.
+  std::vector<int> pick(int batch, Rng& rng) const;
   std::shared_ptr<const ImageSet> data_;
   std::vector<int> rows_;
   double lambda_;

@@ -219,6 +219,29 @@ TEST(Mlp, BackpropMatchesFiniteDifferences) {
   }
 }
 
+// The fused difference EF21 and DIANA compress (gradient accumulated onto -shift) against the
+// gradient minus shift, for both models, a minibatch inside one chunk and one spanning chunks.
+TEST(Mlp, MinibatchGradientMinusShiftIsTheDifference) {
+  auto data = tiny_images(600, 9, 3);
+  for (int hidden : {0, 4}) {
+    SoftmaxProblem p(data, nullptr, 1, SoftmaxSpec{false, 0.01, 1, hidden});
+    const Vector x = hidden ? initial_model(9, 3, hidden, 5) : Vector::Constant(p.dim(), 0.1);
+    Rng r(6);
+    Vector shift(p.dim());
+    for (int j = 0; j < p.dim(); ++j) shift[j] = standard_normal(r);
+    for (int batch : {32, 300, 0}) {
+      Rng a(9), b(9);
+      Vector g, out;
+      const double fa = p.local(0).stochastic_gradient(x, batch, a, g);
+      const double fb = p.local(0).stochastic_gradient_minus(x, batch, b, shift, out);
+      EXPECT_EQ(fa, fb);
+      EXPECT_EQ(a(), b());  // the same rows were drawn
+      EXPECT_LE((out - (g - shift)).cwiseAbs().maxCoeff(), 1e-15 * shift.cwiseAbs().maxCoeff())
+          << hidden << " " << batch;
+    }
+  }
+}
+
 TEST(Mlp, GradientDescentLearns) {
   auto data = tiny_images(300, 9, 3);
   SoftmaxProblem p(data, data, 3, SoftmaxSpec{false, 0.0, 1, 16});
