@@ -19,23 +19,10 @@ int WireFormat::index_bits_for(int dim) const {
   return bits;
 }
 
-void BitWriter::write(std::uint64_t value, int bits) {
-  assert(bits >= 0 && bits <= 64);
-  if (bits > 32) {  // two halves keep the accumulator within 64 bits
-    write(value >> 32, bits - 32);
-    write(value & 0xFFFFFFFFu, 32);
-    return;
-  }
-  if (bits == 0) return;
-  value &= (std::uint64_t{1} << bits) - 1;
-  // The pending bits (fewer than 8) then these, most significant first; whole bytes go out.
-  acc_ = (acc_ << bits) | value;
-  acc_bits_ += bits;
-  while (acc_bits_ >= 8) {
-    acc_bits_ -= 8;
-    buf_.push_back(static_cast<std::uint8_t>(acc_ >> acc_bits_));
-  }
-  bits_ += static_cast<std::size_t>(bits);
+void BitWriter::write_wide(std::uint64_t value, int bits) {
+  assert(bits > 32 && bits <= 64);
+  write(value >> 32, bits - 32);  // two halves keep the accumulator within 64 bits
+  write(value & 0xFFFFFFFFu, 32);
 }
 
 Message BitWriter::finish() {
@@ -52,20 +39,10 @@ Message BitWriter::finish() {
   return m;
 }
 
-std::uint64_t BitReader::read(int bits) {
+std::uint64_t BitReader::read_slow(int bits) {
   if (pos_ + static_cast<std::size_t>(bits) > buf_.size() * 8)
     throw std::out_of_range("BitReader: read past the end of the message");
   std::uint64_t v = 0;
-  const std::size_t byte = pos_ / 8;
-  if (bits > 0 && bits <= 56 && byte + 8 <= buf_.size()) {
-    // Fast path: the next 8 bytes as one big-endian word; the field starts pos_ % 8 bits in.
-    std::uint64_t word;
-    std::memcpy(&word, buf_.data() + byte, 8);
-    word = __builtin_bswap64(word);
-    v = (word << (pos_ % 8)) >> (64 - bits);
-    pos_ += static_cast<std::size_t>(bits);
-    return v;
-  }
   if (pos_ % 8 == 0 && bits % 8 == 0) {  // aligned whole bytes
     for (int b = 0; b < bits; b += 8) v = (v << 8) | buf_[(pos_ + static_cast<std::size_t>(b)) / 8];
     pos_ += static_cast<std::size_t>(bits);

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "algorithms/compressed.hpp"
@@ -38,11 +39,26 @@ struct Message {
 
 class BitWriter {
  public:
-  void write(std::uint64_t value, int bits);
+  // Appends the low `bits` (0..64) bits of value, most significant first. Inline: the codecs
+  // call it once or twice per coordinate.
+  void write(std::uint64_t value, int bits) {
+    if (bits > 32) return write_wide(value, bits);
+    if (bits <= 0) return;
+    value &= (std::uint64_t{1} << bits) - 1;
+    // The pending bits (fewer than 8) then these; whole bytes go out.
+    acc_ = (acc_ << bits) | value;
+    acc_bits_ += bits;
+    while (acc_bits_ >= 8) {
+      acc_bits_ -= 8;
+      buf_.push_back(static_cast<std::uint8_t>(acc_ >> acc_bits_));
+    }
+    bits_ += static_cast<std::size_t>(bits);
+  }
   Message finish();
   std::size_t bit_count() const { return bits_; }
 
  private:
+  void write_wide(std::uint64_t value, int bits);
   std::vector<std::uint8_t> buf_;  // whole bytes written
   std::uint64_t acc_ = 0;          // its low acc_bits_ bits: the bits not yet a whole byte
   int acc_bits_ = 0;
@@ -52,11 +68,25 @@ class BitWriter {
 class BitReader {
  public:
   explicit BitReader(const Message& m) : buf_(m.bytes) {}
-  std::uint64_t read(int bits);
+  // The next `bits` (0..64) bits; throws std::out_of_range past the end. The common case (a
+  // field within the next 8 bytes) is inline: one unaligned big-endian word.
+  std::uint64_t read(int bits) {
+    const std::size_t byte = pos_ / 8;
+    if (bits > 0 && bits <= 56 && byte + 8 <= buf_.size()) {
+      std::uint64_t word;
+      std::memcpy(&word, buf_.data() + byte, 8);
+      word = __builtin_bswap64(word);
+      const std::uint64_t v = (word << (pos_ % 8)) >> (64 - bits);
+      pos_ += static_cast<std::size_t>(bits);
+      return v;
+    }
+    return read_slow(bits);
+  }
   // True when no whole byte is left unread (only padding remains).
   bool at_end() const { return (pos_ + 7) / 8 >= buf_.size(); }
 
  private:
+  std::uint64_t read_slow(int bits);
   const std::vector<std::uint8_t>& buf_;
   std::size_t pos_ = 0;
 };
