@@ -123,9 +123,12 @@ std::uint64_t candidate_bound(const Vector& x, int k) {
   thread_local std::vector<std::uint64_t> sample(kSample);  // scratch: no allocation per call
   for (std::size_t s = 0; s < kSample; ++s)
     sample[s] = magnitude(x[static_cast<Eigen::Index>(s * d / kSample)]);
-  // Rank of L in the sample: 1.5 times the expected rank of the k-th largest, plus a margin.
+  // Rank of L in the sample: the expected rank e of the k-th largest plus 4 sqrt(e) + 16 (the
+  // rank is binomial, standard deviation below sqrt(e)): fewer than k candidates is then very
+  // unlikely, and only costs a second scan.
+  const double e = static_cast<double>(k) * kSample / static_cast<double>(d);
   const std::size_t rank =
-      std::min(kSample - 1, static_cast<std::size_t>(1.5 * k * kSample / d) + 16);
+      std::min(kSample - 1, static_cast<std::size_t>(e + 4.0 * std::sqrt(e)) + 16);
   std::nth_element(sample.begin(), sample.begin() + static_cast<std::ptrdiff_t>(rank), sample.end(),
                    std::greater<>());
   return sample[rank];
