@@ -384,8 +384,10 @@ TEST(CompressorConstants, TopKAttainsItsBoundOnEqualMagnitudes) {
 // ranked above everything; on vectors full of ties, zeros and non-finite values.
 TEST(CompressorConstants, TopKMatchesAFullSortWithTiesAndNonFinite) {
   Rng rng(7);
-  for (int trial = 0; trial < 212; ++trial) {
-    // Short vectors, then long ones with small K (the sampled threshold's path).
+  for (int trial = 0; trial < 216; ++trial) {
+    // Short vectors, then long ones with small K (the sampled threshold's path), then long ones
+    // whose large entries sit exactly where the strided sample looks, so its bound is too high
+    // and the selection must fall back to a full scan.
     const int d = trial < 200 ? 1 + static_cast<int>(uniform_below(rng, 60)) : 40000;
     Vector x(d);
     for (int j = 0; j < d; ++j) {
@@ -396,6 +398,10 @@ TEST(CompressorConstants, TopKMatchesAFullSortWithTiesAndNonFinite) {
              : r == 7 ? -std::numeric_limits<double>::infinity()
                       : standard_normal(rng);
       if (trial >= 200) x[j] = std::round(standard_normal(rng) * 100) / 100;  // many ties
+    }
+    if (trial >= 212) {
+      for (int t = 0; t < 4096; ++t) x[static_cast<Eigen::Index>(t) * d / 4096] = 1000.0 + t;
+      x[5] = std::numeric_limits<double>::quiet_NaN();
     }
     const int k = trial < 200
                       ? 1 + static_cast<int>(uniform_below(rng, static_cast<std::uint64_t>(d)))
