@@ -2,6 +2,8 @@
 //   gradients/a9a_n20        the n = 20 local gradient passes of one round on a9a (EF21 split):
 //                            the "bare" baseline of the overhead target (README, Performance)
 //   gradients/mlp_n20_b32    20 minibatch (32) gradients of the 784-512-10 MLP on Fashion-MNIST
+//   evaluation/mlp_train10k_test10k  one observer row on it: f, ∇f, accuracy on 10k train
+//                            images, loss and accuracy on 10k test images
 //   round/ef21_top1_a9a_n20  one EF21 Top-1 round (gradients, compression, codec, aggregation,
 //                            model updates) through the Node/Master objects, no SimGrid
 // Data: ../shared/datasets/a9a beside the repository (or $EFSIM_A9A) and Debian's
@@ -46,17 +48,29 @@ void BM_a9a_local_gradients(benchmark::State& state) {
 }
 BENCHMARK(BM_a9a_local_gradients)->Name("gradients/a9a_n20")->Unit(benchmark::kMicrosecond);
 
-void BM_mlp_minibatch_gradients(benchmark::State& state) {
-  const std::string dir = "/usr/share/datasets/fashion-mnist/";
-  if (!std::filesystem::exists(dir + "train-images-idx3-ubyte.gz"))
-    return state.SkipWithError(
-        "Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)");
-  auto train = std::make_shared<ImageSet>(
-      load_idx(dir + "train-images-idx3-ubyte.gz", dir + "train-labels-idx1-ubyte.gz", 10000));
+const std::string kFashion = "/usr/share/datasets/fashion-mnist/";
+
+// The MLP problem of the whole-run benchmark: 10,000 training images over 20 workers, and the
+// 10,000 test images when with_test.
+std::unique_ptr<SoftmaxProblem> mlp_problem(bool with_test) {
+  auto train = std::make_shared<ImageSet>(load_idx(kFashion + "train-images-idx3-ubyte.gz",
+                                                   kFashion + "train-labels-idx1-ubyte.gz", 10000));
+  std::shared_ptr<ImageSet> test;
+  if (with_test)
+    test = std::make_shared<ImageSet>(
+        load_idx(kFashion + "t10k-images-idx3-ubyte.gz", kFashion + "t10k-labels-idx1-ubyte.gz"));
   SoftmaxSpec spec;
   spec.hidden = 512;
-  const SoftmaxProblem p(train, nullptr, 20, spec);
-  Vector x = initial_model(train->features(), train->classes, 512, 1), g(p.dim());
+  return std::make_unique<SoftmaxProblem>(train, test, 20, spec);
+}
+
+void BM_mlp_minibatch_gradients(benchmark::State& state) {
+  if (!std::filesystem::exists(kFashion + "train-images-idx3-ubyte.gz"))
+    return state.SkipWithError(
+        "Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)");
+  const auto problem = mlp_problem(false);
+  const SoftmaxProblem& p = *problem;
+  Vector x = initial_model(784, 10, 512, 1), g(p.dim());
   Rng rng(3);
   for (auto _ : state) {
     for (int i = 0; i < p.num_workers(); ++i) p.local(i).stochastic_gradient(x, 32, rng, g);
@@ -65,6 +79,25 @@ void BM_mlp_minibatch_gradients(benchmark::State& state) {
   state.counters["d"] = static_cast<double>(p.dim());
 }
 BENCHMARK(BM_mlp_minibatch_gradients)->Name("gradients/mlp_n20_b32")->Unit(benchmark::kMillisecond);
+
+// One metrics row of the observer on that problem (what the monitor computes at round 0 and at
+// the end): f, ∇f and the accuracy on the 10,000 training images, loss and accuracy on the
+// 10,000 test images.
+void BM_mlp_observer_row(benchmark::State& state) {
+  if (!std::filesystem::exists(kFashion + "t10k-images-idx3-ubyte.gz"))
+    return state.SkipWithError(
+        "Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)");
+  const auto p = mlp_problem(true);
+  Vector x = initial_model(784, 10, 512, 1), g(p->dim());
+  for (auto _ : state) {
+    double accuracy = 0.0;
+    benchmark::DoNotOptimize(p->evaluate(x, g, &accuracy));
+    benchmark::DoNotOptimize(p->test_metrics(x).test_loss);
+  }
+}
+BENCHMARK(BM_mlp_observer_row)
+    ->Name("evaluation/mlp_train10k_test10k")
+    ->Unit(benchmark::kMillisecond);
 
 void BM_ef21_round(benchmark::State& state) {
   if (!std::filesystem::exists(a9a_path())) return state.SkipWithError("a9a not found");
