@@ -141,6 +141,11 @@ void NodeBase::local_gradient(Rng& rng) {
   }
 }
 
+Vector& NodeBase::step_scratch() {
+  thread_local Vector v;
+  return v;
+}
+
 void NodeBase::local_gradient_minus(Rng& rng, const Vector& shift, Vector& out) {
   const int batch = first_step_ ? batch_init_ : batch_;
   if (batch > 0) {

@@ -95,6 +95,10 @@ class NodeBase : public Node {
   // out = the same gradient minus shift, in one pass where the objective allows it (minibatch
   // gradients; the full gradient still lands in grad_ for the observer).
   void local_gradient_minus(Rng& rng, const Vector& shift, Vector& out);
+  // One per-thread vector for a value that lives only within one step() (EF21's v, DIANA's
+  // difference). The simulated workers step one after another on the host, so they can share
+  // it: one warm buffer instead of a cold d-vector per worker (MLP: 407,050 doubles each).
+  static Vector& step_scratch();
   // The message carrying C(v) (after an optional header of header_bits bits); `out` is set to
   // exactly what the master decodes from it (DESIGN.md invariant 3).
   Message compress_encode(const Vector& v, Rng& rng, Compressed& out, int header_bits = 0,

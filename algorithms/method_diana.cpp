@@ -33,19 +33,19 @@ class DianaNode final : public NodeBase {
             double alpha)
       : NodeBase(f, Q, s, x0, s.gamma, ModelReplica::Rule::kShift, alpha),
         alpha_(alpha),
-        h_i_(Vector::Zero(x0.size())),
-        diff_(x0.size()) {}
+        h_i_(Vector::Zero(x0.size())) {}
   Message step(Rng& rng) override {
-    local_gradient_minus(rng, h_i_, diff_);  // ∇f_i - h_i
-    Message m = compress_encode(diff_, rng, q_);
+    Vector& diff = step_scratch();
+    local_gradient_minus(rng, h_i_, diff);  // ∇f_i - h_i
+    Message m = compress_encode(diff, rng, q_);
     q_.add_to(h_i_, alpha_);
-    flops_ += static_cast<double>(diff_.size()) + 2.0 * static_cast<double>(q_.nnz());
+    flops_ += static_cast<double>(diff.size()) + 2.0 * static_cast<double>(q_.nnz());
     return m;
   }
 
  private:
   double alpha_;
-  Vector h_i_, diff_;
+  Vector h_i_;
   Compressed q_;
 };
 

@@ -17,19 +17,18 @@ class Ef21Node final : public NodeBase {
  public:
   Ef21Node(const Objective& f, const Compressor& C, const MethodSpec& s, const Vector& x0)
       : NodeBase(f, C, s, x0, s.gamma, ModelReplica::Rule::kEstimate),
-        g_i_(Vector::Zero(x0.size())),
-        v_(x0.size()) {}
+        g_i_(Vector::Zero(x0.size())) {}
   Message step(Rng& rng) override {
-    local_gradient_minus(rng, g_i_, v_);  // v = ∇f_i - g_i
-    Message m = compress_encode(v_, rng, c_);
+    Vector& v = step_scratch();
+    local_gradient_minus(rng, g_i_, v);  // v = ∇f_i - g_i
+    Message m = compress_encode(v, rng, c_);
     c_.add_to(g_i_);  // g_i^{t+1} = g_i^t + c_i^t, with c_i^t exactly as the master decodes it
-    flops_ += static_cast<double>(v_.size()) + 2.0 * static_cast<double>(c_.nnz());
+    flops_ += static_cast<double>(v.size()) + 2.0 * static_cast<double>(c_.nnz());
     return m;
   }
 
  private:
   Vector g_i_;
-  Vector v_;
   Compressed c_;
 };
 
