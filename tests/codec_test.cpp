@@ -431,33 +431,36 @@ TEST(AggregatorTest, DenseCompressedTouchesEveryIndex) {
   EXPECT_EQ(out.to_dense(), (Vector(4) << 1, 0, 2, 0).finished());
 }
 
+// Both ways take() lists the support: scanning the flags (support a large share of d) and
+// sorting (a small share).
 TEST(AggregatorTest, MatchesDenseSum) {
   std::mt19937_64 rng(99);
-  const int d = 200;
-  Aggregator agg(d);
-  Vector expected = Vector::Zero(d);
-  TopK top(13);
-  Rng r(1);
-  std::vector<char> in_support(d, 0);
-  for (int i = 0; i < 7; ++i) {
-    Vector x(d);
-    for (int j = 0; j < d; ++j)
-      x[j] = static_cast<double>(static_cast<std::int64_t>(rng() % 2001) - 1000);
-    Compressed c;
-    top.compress(x, r, WireFormat{64, 0}, c);
-    agg.add(c, 1.0 / 7);
-    for (std::size_t t = 0; t < c.index.size(); ++t) {
-      expected[c.index[t]] += c.value[t] / 7;
-      in_support[c.index[t]] = 1;
+  for (const auto& [d, adds] : {std::pair{200, 7}, std::pair{5000, 3}}) {
+    Aggregator agg(d);
+    Vector expected = Vector::Zero(d);
+    TopK top(13);
+    Rng r(1);
+    std::vector<char> in_support(d, 0);
+    for (int i = 0; i < adds; ++i) {
+      Vector x(d);
+      for (int j = 0; j < d; ++j)
+        x[j] = static_cast<double>(static_cast<std::int64_t>(rng() % 2001) - 1000);
+      Compressed c;
+      top.compress(x, r, WireFormat{64, 0}, c);
+      agg.add(c, 1.0 / adds);
+      for (std::size_t t = 0; t < c.index.size(); ++t) {
+        expected[c.index[t]] += c.value[t] / adds;
+        in_support[c.index[t]] = 1;
+      }
     }
+    Compressed out;
+    agg.take(out);
+    std::vector<std::int32_t> support;
+    for (int j = 0; j < d; ++j)
+      if (in_support[j]) support.push_back(j);
+    EXPECT_EQ(out.index, support) << d;
+    EXPECT_LT((out.to_dense() - expected).norm(), 1e-12);
   }
-  Compressed out;
-  agg.take(out);
-  std::vector<std::int32_t> support;
-  for (int j = 0; j < d; ++j)
-    if (in_support[j]) support.push_back(j);
-  EXPECT_EQ(out.index, support);
-  EXPECT_LT((out.to_dense() - expected).norm(), 1e-12);
 }
 
 // ---------------------------------------------------------------------------------------------
