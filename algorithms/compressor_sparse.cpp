@@ -134,6 +134,28 @@ std::uint64_t candidate_bound(const Vector& x, int k) {
   return sample[rank];
 }
 
+// The k-th largest of m (1 <= k <= m.size()), by one radix step: a 4096-bin histogram of the
+// values' offsets from the minimum finds the bin holding it, and nth_element ranks only that
+// bin's members (copied into scratch).
+std::uint64_t kth_largest(const std::vector<std::uint64_t>& m, int k,
+                          std::vector<std::uint64_t>& scratch) {
+  constexpr int kBins = 4096;
+  const auto [lo_it, hi_it] = std::minmax_element(m.begin(), m.end());
+  const std::uint64_t lo = *lo_it, span = *hi_it - lo;
+  int shift = 0;
+  while ((span >> shift) >= kBins) ++shift;
+  thread_local std::vector<int> bins(kBins);
+  std::fill(bins.begin(), bins.end(), 0);
+  for (std::uint64_t v : m) ++bins[(v - lo) >> shift];
+  int bin = static_cast<int>(span >> shift), need = k;  // need: rank within the bin
+  while (bins[bin] < need) need -= bins[bin--];
+  scratch.clear();
+  for (std::uint64_t v : m)
+    if (static_cast<int>((v - lo) >> shift) == bin) scratch.push_back(v);
+  std::nth_element(scratch.begin(), scratch.begin() + (need - 1), scratch.end(), std::greater<>());
+  return scratch[static_cast<std::size_t>(need - 1)];
+}
+
 // The indices j (ascending) with magnitude(x[j]) >= L, into cand[0..returned). Branch-free: every
 // index is stored and the count advances only for a candidate (NaN's bits exceed +inf's, so the
 // raw |x| bits compare like magnitude()).
@@ -176,9 +198,7 @@ void TopK::compress(const Vector& x, Rng& rng, const WireFormat& wire, Compresse
     }
     cand_mag.resize(static_cast<std::size_t>(count));
     for (int c = 0; c < count; ++c) cand_mag[c] = magnitude(x[cand[c]]);
-    ranked = cand_mag;
-    std::nth_element(ranked.begin(), ranked.begin() + (k - 1), ranked.end(), std::greater<>());
-    const std::uint64_t t = ranked[static_cast<std::size_t>(k - 1)];
+    const std::uint64_t t = kth_largest(cand_mag, k, ranked);
     int ties = k - static_cast<int>(std::count_if(cand_mag.begin(), cand_mag.end(),
                                                   [t](std::uint64_t m) { return m > t; }));
     out.index.reserve(k);
