@@ -198,6 +198,7 @@ void compact(Compressed& c, const WireFormat& wire) {
 }
 
 void encode(BitWriter& w, const Compressed& c, const WireFormat& wire) {
+  w.reserve_bits(encoded_bits(c, wire));
   w.write(c.dense ? 0 : 1, 1);
   if (c.dense) {
     for (double v : c.value) write_value(w, v, wire.value_bits);

@@ -56,6 +56,8 @@ class BitWriter {
   }
   Message finish();
   std::size_t bit_count() const { return bits_; }
+  // Room for `more` further bits without reallocating (a hint; the bytes do not change).
+  void reserve_bits(std::size_t more) { buf_.reserve((bits_ + more + 7) / 8); }
 
  private:
   void write_wide(std::uint64_t value, int bits);
