@@ -21,4 +21,14 @@ inline constexpr int kNaturalBits = 9;
 // Bits for a level index in 0..s.
 int level_bits(int s);
 
+// Top-K's candidate scan over x[begin..end): the indices j (ascending) whose |x_j| bits (NaN
+// above +inf) are >= L, and their values, written to index[0..returned) and value[0..returned);
+// both need end - begin + 16 entries. Two implementations with one result: the AVX-512 one runs
+// where the CPU has it (has_avx512f()); tests compare them.
+int collect_candidates_scalar(const double* x, int begin, int end, std::uint64_t L,
+                              std::int32_t* index, double* value);
+int collect_candidates_avx512(const double* x, int begin, int end, std::uint64_t L,
+                              std::int32_t* index, double* value);
+bool has_avx512f();
+
 }  // namespace efsim::alg::detail

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "algorithms/compressor_detail.hpp"
 #include "algorithms/error.hpp"
 
 namespace efsim::alg {
@@ -420,6 +421,48 @@ TEST(CompressorConstants, TopKMatchesAFullSortWithTiesAndNonFinite) {
     for (int i = 0; i < k; ++i) {
       const double xi = x[c.index[i]];
       EXPECT_TRUE(std::isnan(xi) ? std::isnan(c.value[i]) : c.value[i] == xi);
+    }
+  }
+}
+
+// Top-K's two candidate scans (scalar, AVX-512) give the same indices and values, bit for bit,
+// against the plain definition {j : |x_j| >= L, NaN above +inf}, at every length around the
+// 16-lane blocks, every offset and bounds that keep none, some and all of x.
+TEST(CompressorConstants, TopKCandidateScansAgreeWithTheDefinition) {
+  if (!detail::has_avx512f()) GTEST_SKIP() << "this CPU has no AVX-512: only the scalar scan runs";
+  Rng rng(11);
+  for (int trial = 0; trial < 400; ++trial) {
+    const int d = trial < 100 ? trial : 1 + static_cast<int>(uniform_below(rng, 5000));
+    const int begin = trial % 3 == 0 ? 0 : static_cast<int>(uniform_below(rng, d + 1));
+    std::vector<double> x(static_cast<std::size_t>(d));
+    for (auto& v : x) {
+      const auto r = uniform_below(rng, 12);
+      v = r == 0   ? std::numeric_limits<double>::quiet_NaN()
+          : r == 1 ? -std::numeric_limits<double>::infinity()
+          : r == 2 ? -0.0
+          : r == 3 ? std::numeric_limits<double>::denorm_min()
+                   : standard_normal(rng);
+    }
+    const double bounds[] = {0.0, 0.5, 1.0, 2.5, INFINITY, NAN};
+    const double b = bounds[trial % 6];
+    const std::uint64_t L = std::bit_cast<std::uint64_t>(b);
+    std::vector<std::int32_t> want;
+    for (int j = begin; j < d; ++j) {
+      const double m = std::abs(x[j]);
+      if (std::isnan(b) ? std::isnan(m) : (std::isnan(m) || m >= b)) want.push_back(j);
+    }
+    const std::size_t room = static_cast<std::size_t>(d - begin) + 16;
+    std::vector<std::int32_t> i1(room), i2(room);
+    std::vector<double> v1(room), v2(room);
+    const int n1 = detail::collect_candidates_scalar(x.data(), begin, d, L, i1.data(), v1.data());
+    const int n2 = detail::collect_candidates_avx512(x.data(), begin, d, L, i2.data(), v2.data());
+    ASSERT_EQ(n1, static_cast<int>(want.size())) << "d=" << d << " L=" << b;
+    ASSERT_EQ(n2, n1) << "d=" << d << " L=" << b;
+    for (int c = 0; c < n1; ++c) {
+      ASSERT_EQ(i1[c], want[c]);
+      ASSERT_EQ(i2[c], want[c]);
+      ASSERT_EQ(std::bit_cast<std::uint64_t>(v1[c]), std::bit_cast<std::uint64_t>(x[want[c]]));
+      ASSERT_EQ(std::bit_cast<std::uint64_t>(v2[c]), std::bit_cast<std::uint64_t>(x[want[c]]));
     }
   }
 }
