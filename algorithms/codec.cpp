@@ -19,22 +19,26 @@ int WireFormat::index_bits_for(int dim) const {
   return bits;
 }
 
-void BitWriter::write_wide(std::uint64_t value, int bits) {
-  assert(bits > 32 && bits <= 64);
-  write(value >> 32, bits - 32);  // two halves keep the accumulator within 64 bits
-  write(value & 0xFFFFFFFFu, 32);
+void BitWriter::grow(std::size_t more) {
+  buf_.resize(std::max({2 * buf_.size(), len_ + more, std::size_t{64}}));
 }
 
 Message BitWriter::finish() {
   static std::uint64_t next_serial = 0;  // runs are single-threaded (SimGrid actors: one thread)
-  if (acc_bits_ > 0)                     // the last byte, padded with zero bits
-    buf_.push_back(static_cast<std::uint8_t>(acc_ << (8 - acc_bits_)));
-  acc_ = 0;
-  acc_bits_ = 0;
+  ensure(8);
+  if (acc_bits_ > 0) {  // the last bits, top-aligned, padded with zero bits to whole bytes
+    const std::uint64_t word = __builtin_bswap64(acc_ << (64 - acc_bits_));
+    std::memcpy(buf_.data() + len_, &word, 8);
+    len_ += static_cast<std::size_t>((acc_bits_ + 7) / 8);
+  }
+  buf_.resize(len_);
   Message m;
   m.serial = ++next_serial;
   m.bytes = std::move(buf_);
-  buf_.clear();
+  buf_ = {};
+  len_ = 0;
+  acc_ = 0;
+  acc_bits_ = 0;
   bits_ = 0;
   return m;
 }
@@ -65,6 +69,8 @@ namespace {
 
 constexpr int kCountBits = 32;
 
+}  // namespace
+
 // IEEE binary16 bits of v (round to nearest even; overflow to infinity).
 std::uint16_t to_half_bits(double v) {
   const std::uint16_t sign = std::signbit(v) ? 0x8000u : 0u;
@@ -93,49 +99,6 @@ double from_half_bits(std::uint16_t h) {
   if (exponent == 0) return sign * std::ldexp(fraction, -24);
   if (exponent == 31) return fraction ? std::numeric_limits<double>::quiet_NaN() : sign * HUGE_VAL;
   return sign * std::ldexp(1024 + fraction, exponent - 25);
-}
-
-}  // namespace
-
-void write_value(BitWriter& w, double v, int value_bits) {
-  switch (value_bits) {
-    case 64:
-      w.write(std::bit_cast<std::uint64_t>(v), 64);
-      return;
-    case 32:
-      w.write(std::bit_cast<std::uint32_t>(static_cast<float>(v)), 32);
-      return;
-    case 16:
-      w.write(to_half_bits(v), 16);
-      return;
-  }
-  assert(false && "value_bits must be 16, 32 or 64");
-}
-
-double read_value(BitReader& r, int value_bits) {
-  switch (value_bits) {
-    case 64:
-      return std::bit_cast<double>(r.read(64));
-    case 32:
-      return static_cast<double>(std::bit_cast<float>(static_cast<std::uint32_t>(r.read(32))));
-    case 16:
-      return from_half_bits(static_cast<std::uint16_t>(r.read(16)));
-  }
-  assert(false && "value_bits must be 16, 32 or 64");
-  return 0.0;
-}
-
-double round_value(double v, int value_bits) {
-  switch (value_bits) {
-    case 64:
-      return v;
-    case 32:
-      return static_cast<double>(static_cast<float>(v));
-    case 16:
-      return from_half_bits(to_half_bits(v));
-  }
-  assert(false && "value_bits must be 16, 32 or 64");
-  return v;
 }
 
 double round_value_up(double v, int value_bits) {

@@ -12,6 +12,7 @@
 // of the primitives below (compressor.hpp).
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -40,29 +41,41 @@ struct Message {
 class BitWriter {
  public:
   // Appends the low `bits` (0..64) bits of value, most significant first. Inline: the codecs
-  // call it once or twice per coordinate.
+  // call it once or twice per coordinate. Bits gather in a 64-bit word that goes out whole.
   void write(std::uint64_t value, int bits) {
-    if (bits > 32) return write_wide(value, bits);
     if (bits <= 0) return;
-    value &= (std::uint64_t{1} << bits) - 1;
-    // The pending bits (fewer than 8) then these; whole bytes go out.
-    acc_ = (acc_ << bits) | value;
-    acc_bits_ += bits;
-    while (acc_bits_ >= 8) {
-      acc_bits_ -= 8;
-      buf_.push_back(static_cast<std::uint8_t>(acc_ >> acc_bits_));
-    }
+    if (bits < 64) value &= (std::uint64_t{1} << bits) - 1;
     bits_ += static_cast<std::size_t>(bits);
+    const int room = 64 - acc_bits_;  // 1..64
+    if (bits < room) {
+      acc_ = (acc_ << bits) | value;
+      acc_bits_ += bits;
+      return;
+    }
+    const int rest = bits - room;  // the bits of value that do not fit: 0..63
+    put_word(room == 64 ? value : (acc_ << room) | (value >> rest));
+    acc_ = value;  // only its low `rest` bits count (acc_'s bits above acc_bits_ are ignored)
+    acc_bits_ = rest;
   }
   Message finish();
   std::size_t bit_count() const { return bits_; }
   // Room for `more` further bits without reallocating (a hint; the bytes do not change).
-  void reserve_bits(std::size_t more) { buf_.reserve((bits_ + more + 7) / 8); }
+  void reserve_bits(std::size_t more) { ensure((bits_ + more + 7) / 8 - len_ + 8); }
 
  private:
-  void write_wide(std::uint64_t value, int bits);
-  std::vector<std::uint8_t> buf_;  // whole bytes written
-  std::uint64_t acc_ = 0;          // its low acc_bits_ bits: the bits not yet a whole byte
+  void put_word(std::uint64_t word) {
+    ensure(8);
+    word = __builtin_bswap64(word);  // most significant byte first
+    std::memcpy(buf_.data() + len_, &word, 8);
+    len_ += 8;
+  }
+  void ensure(std::size_t more) {
+    if (len_ + more > buf_.size()) grow(more);
+  }
+  void grow(std::size_t more);
+  std::vector<std::uint8_t> buf_;  // whole 64-bit words written: buf_[0..len_)
+  std::size_t len_ = 0;
+  std::uint64_t acc_ = 0;  // its low acc_bits_ bits: the bits not yet in a whole word
   int acc_bits_ = 0;
   std::size_t bits_ = 0;
 };
@@ -93,11 +106,29 @@ class BitReader {
   std::size_t pos_ = 0;
 };
 
-// One value at `value_bits` (16, 32, 64): IEEE binary16/32/64, round to nearest even.
-void write_value(BitWriter& w, double v, int value_bits);
-double read_value(BitReader& r, int value_bits);
+// binary16 halves of the value functions below (out of line: rare and long).
+std::uint16_t to_half_bits(double v);
+double from_half_bits(std::uint16_t h);
+
+// One value at `value_bits` (16, 32, 64): IEEE binary16/32/64, round to nearest even. Inline:
+// the codecs call these once per coordinate.
+inline void write_value(BitWriter& w, double v, int value_bits) {
+  if (value_bits == 64) return w.write(std::bit_cast<std::uint64_t>(v), 64);
+  if (value_bits == 32) return w.write(std::bit_cast<std::uint32_t>(static_cast<float>(v)), 32);
+  w.write(to_half_bits(v), 16);
+}
+inline double read_value(BitReader& r, int value_bits) {
+  if (value_bits == 64) return std::bit_cast<double>(r.read(64));
+  if (value_bits == 32)
+    return static_cast<double>(std::bit_cast<float>(static_cast<std::uint32_t>(r.read(32))));
+  return from_half_bits(static_cast<std::uint16_t>(r.read(16)));
+}
 // v rounded to the nearest value representable at value_bits (what read_value returns).
-double round_value(double v, int value_bits);
+inline double round_value(double v, int value_bits) {
+  if (value_bits == 64) return v;
+  if (value_bits == 32) return static_cast<double>(static_cast<float>(v));
+  return from_half_bits(to_half_bits(v));
+}
 // The smallest representable value >= v (>= 0): scales sent once per message are rounded up,
 // so |x_j| / scale <= 1 holds after rounding.
 double round_value_up(double v, int value_bits);
