@@ -193,12 +193,9 @@ void decode(BitReader& r, int dim, const WireFormat& wire, Compressed& out) {
   for (auto& v : out.value) v = read_value(r, wire.value_bits);
 }
 
-std::int32_t read_index(BitReader& r, int bits, int dim) {
-  const std::uint64_t j = r.read(bits);
-  if (j >= static_cast<std::uint64_t>(dim))
-    throw std::out_of_range("decode: index " + std::to_string(j) + " >= dimension " +
-                            std::to_string(dim));
-  return static_cast<std::int32_t>(j);
+void throw_bad_index(std::uint64_t j, int dim) {
+  throw std::out_of_range("decode: index " + std::to_string(j) + " >= dimension " +
+                          std::to_string(dim));
 }
 
 std::size_t dense_message_bytes(Eigen::Index dim, const WireFormat& wire) {

@@ -15,6 +15,8 @@
 #include <bit>
 #include <cstdint>
 #include <cstring>
+#include <memory>
+#include <utility>
 #include <vector>
 
 #include "algorithms/compressed.hpp"
@@ -27,9 +29,31 @@ struct WireFormat {
   int index_bits_for(int dim) const;
 };
 
+// A byte buffer that resize() leaves uninitialised (the writer overwrites every byte it keeps):
+// no zero-filling of megabyte broadcasts.
+template <class T>
+struct UninitialisedAllocator : std::allocator<T> {
+  template <class U>
+  struct rebind {
+    using other = UninitialisedAllocator<U>;
+  };
+  UninitialisedAllocator() = default;
+  template <class U>
+  UninitialisedAllocator(const UninitialisedAllocator<U>&) noexcept {}
+  template <class U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <class U, class... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+using Bytes = std::vector<std::uint8_t, UninitialisedAllocator<std::uint8_t>>;
+
 // A real encoded message.
 struct Message {
-  std::vector<std::uint8_t> bytes;
+  Bytes bytes;
   // Which BitWriter::finish() made these bytes (0: not made by one); copies keep it. Lets a
   // receiver recognise bytes it has already decoded (NodeBase::receive: every worker decodes
   // the same broadcast).
@@ -73,7 +97,7 @@ class BitWriter {
     if (len_ + more > buf_.size()) grow(more);
   }
   void grow(std::size_t more);
-  std::vector<std::uint8_t> buf_;  // whole 64-bit words written: buf_[0..len_)
+  Bytes buf_;  // whole 64-bit words written: buf_[0..len_)
   std::size_t len_ = 0;
   std::uint64_t acc_ = 0;  // its low acc_bits_ bits: the bits not yet in a whole word
   int acc_bits_ = 0;
@@ -102,7 +126,7 @@ class BitReader {
 
  private:
   std::uint64_t read_slow(int bits);
-  const std::vector<std::uint8_t>& buf_;
+  const Bytes& buf_;
   std::size_t pos_ = 0;
 };
 
@@ -144,7 +168,12 @@ void compact(Compressed& c, const WireFormat& wire);
 void encode(BitWriter& w, const Compressed& c, const WireFormat& wire);
 // Reads one coordinate index of `bits` bits; an index >= dim (untrusted bytes: ceil(log2 d)
 // bits can say more than d - 1) throws std::out_of_range, like a read past the end.
-std::int32_t read_index(BitReader& r, int bits, int dim);
+[[noreturn]] void throw_bad_index(std::uint64_t j, int dim);
+inline std::int32_t read_index(BitReader& r, int bits, int dim) {
+  const std::uint64_t j = r.read(bits);
+  if (j >= static_cast<std::uint64_t>(dim)) throw_bad_index(j, dim);
+  return static_cast<std::int32_t>(j);
+}
 
 // The size of a dense vector of dimension dim encoded by encode() (e.g. one all-reduce buffer).
 std::size_t dense_message_bytes(Eigen::Index dim, const WireFormat& wire);

@@ -70,7 +70,7 @@ int decoders(const std::uint8_t* data, std::size_t size) {
   const int d = 1 + data[1] % 200;
   alg::WireFormat wire;
   wire.value_bits = data[2] % 3 == 0 ? 16 : data[2] % 3 == 1 ? 32 : 64;
-  const alg::Message m{std::vector<std::uint8_t>(data + 3, data + size)};
+  const alg::Message m{alg::Bytes(data + 3, data + size)};
   alg::Compressed out;
   try {
     const auto C = alg::make_compressor(test::example_spec(kind, d, 0.25, 4), d);
