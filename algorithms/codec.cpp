@@ -183,13 +183,11 @@ void decode(BitReader& r, int dim, const WireFormat& wire, Compressed& out) {
     for (int j = 0; j < dim; ++j) out.value[j] = read_value(r, wire.value_bits);
     return;
   }
-  out.clear_sparse(dim);
   const auto count = static_cast<std::size_t>(r.read(kCountBits));
   if (count > static_cast<std::size_t>(dim)) throw std::out_of_range("decode: count exceeds dim");
   const int ib = wire.index_bits_for(dim);
-  out.index.resize(count);
+  out.resize_sparse(dim, count);
   for (auto& j : out.index) j = read_index(r, ib, dim);
-  out.value.resize(count);
   for (auto& v : out.value) v = read_value(r, wire.value_bits);
 }
 

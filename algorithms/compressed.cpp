@@ -42,6 +42,16 @@ Vector Compressed::to_dense() const {
   return v;
 }
 
+void Compressed::resize_sparse(int d, std::size_t n) {
+  dim = d;
+  dense = false;
+  index.resize(n);
+  value.resize(n);
+  seed = 0;
+  scale = 0.0;
+  parts.clear();
+}
+
 Compressed sum(const Compressed& a, const Compressed& b) {
   assert(a.dim == b.dim);
   Compressed out;

@@ -21,6 +21,9 @@ struct Compressed {
   std::size_t nnz() const { return value.size(); }
   void set_dense(const Vector& v);
   void clear_sparse(int d);
+  // Sparse with n entries of unspecified content, for a writer that fills them all (vectors
+  // reused at the same size are not zero-filled again).
+  void resize_sparse(int d, std::size_t n);
   // target += scale * this
   void add_to(Vector& target, double scale = 1.0) const;
   Vector to_dense() const;

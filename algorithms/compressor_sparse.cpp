@@ -218,9 +218,9 @@ bool has_avx512f() { return false; }
 void TopK::compress(const Vector& x, Rng& rng, const WireFormat& wire, Compressed& out) const {
   const int d = static_cast<int>(x.size());
   const int k = std::min(k_, d);
-  out.clear_sparse(d);
-  if (k <= 0) return;
+  if (k <= 0) return out.clear_sparse(d);
   if (k == d) {
+    out.clear_sparse(d);
     out.index.resize(d);
     std::iota(out.index.begin(), out.index.end(), 0);
     out.value.assign(x.data(), x.data() + d);
@@ -256,8 +256,7 @@ void TopK::compress(const Vector& x, Rng& rng, const WireFormat& wire, Compresse
     const std::uint64_t t = kth_largest(cand_mag, lo, hi, k, ranked);
     int ties = k - static_cast<int>(std::count_if(cand_mag.begin(), cand_mag.end(),
                                                   [t](std::uint64_t m) { return m > t; }));
-    out.index.resize(static_cast<std::size_t>(k));
-    out.value.resize(static_cast<std::size_t>(k));
+    out.resize_sparse(d, static_cast<std::size_t>(k));
     for (int c = 0, o = 0; c < count; ++c) {
       if (cand_mag[c] > t || (cand_mag[c] == t && ties-- > 0)) {
         out.index[o] = cand[c];
