@@ -78,13 +78,15 @@ Compressed sum(const Compressed& a, const Compressed& b) {
   return out;
 }
 
-Aggregator::Aggregator(int dim) : sum_(Vector::Zero(dim)), touched_(dim, 0) {}
+Aggregator::Aggregator(int dim)
+    : sum_(Vector::Zero(dim)),
+      touched_(dim, 0),
+      support_(static_cast<std::size_t>(dim) + 1) {}  // + 1: touch() writes one past a full list
 
-void Aggregator::touch(std::int32_t j) {
-  if (!touched_[j]) {
-    touched_[j] = 1;
-    support_.push_back(j);
-  }
+void Aggregator::touch(std::int32_t j) {  // branch-free: j is listed, the count moves if new
+  support_[support_size_] = j;
+  support_size_ += touched_[j] ^ 1u;
+  touched_[j] = 1;
 }
 
 void Aggregator::add(const Compressed& c, double weight) {
@@ -116,22 +118,25 @@ void Aggregator::add_dense(const Vector& v, double weight) {
 void Aggregator::take(Compressed& out) {
   // Ascending support: a scan of the touched flags when the support is a large share of d (one
   // pass over d bytes beats sorting), a sort otherwise. Both give the same list.
-  if (support_.size() * 16 > touched_.size()) {
-    std::size_t n = 0;
-    for (std::size_t j = 0; j < touched_.size(); ++j)
-      if (touched_[j]) support_[n++] = static_cast<std::int32_t>(j);
+  const auto n = support_size_;
+  if (n * 16 > touched_.size()) {
+    std::size_t listed = 0;
+    for (std::size_t j = 0; j < touched_.size(); ++j) {
+      support_[listed] = static_cast<std::int32_t>(j);
+      listed += touched_[j];
+    }
   } else {
-    std::sort(support_.begin(), support_.end());
+    std::sort(support_.begin(), support_.begin() + static_cast<std::ptrdiff_t>(n));
   }
-  out.clear_sparse(static_cast<int>(sum_.size()));
-  out.index = support_;
-  out.value.reserve(support_.size());
-  for (std::int32_t j : support_) {
-    out.value.push_back(sum_[j]);
+  out.resize_sparse(static_cast<int>(sum_.size()), n);
+  for (std::size_t t = 0; t < n; ++t) {
+    const std::int32_t j = support_[t];
+    out.index[t] = j;
+    out.value[t] = sum_[j];
     sum_[j] = 0.0;
     touched_[j] = 0;
   }
-  support_.clear();
+  support_size_ = 0;
   flops_ = 0.0;
 }
 

@@ -48,8 +48,9 @@ class Aggregator {
  private:
   void touch(std::int32_t j);
   Vector sum_;
-  std::vector<char> touched_;
-  std::vector<std::int32_t> support_;
+  std::vector<std::uint8_t> touched_;  // 1 where the support has j
+  std::vector<std::int32_t> support_;  // the support in its first support_size_ entries (d + 1)
+  std::size_t support_size_ = 0;
   double flops_ = 0.0;
 };
 
