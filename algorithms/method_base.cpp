@@ -16,6 +16,28 @@ ModelReplica::Key update_key(const Message& m, const WireFormat& w, int op) {
   return {m.serial, (op << 16) | (w.value_bits << 8) | w.index_bits};
 }
 
+// The broadcast as decoded. Every node, and the master that sent it, decodes the same bytes:
+// they are decoded once per message on the host (the cost model still charges each decoder).
+const Compressed& decoded_broadcast(const Message& down, int dim, const WireFormat& wire) {
+  struct Decoded {
+    std::uint64_t serial = 0;
+    int dim = 0;
+    WireFormat wire;
+    Compressed delta;
+  };
+  static Decoded cache;
+  if (down.serial == 0 || cache.serial != down.serial || cache.dim != dim ||
+      cache.wire.value_bits != wire.value_bits || cache.wire.index_bits != wire.index_bits) {
+    cache.serial = 0;  // invalid until decoded (decode may throw)
+    BitReader r(down);
+    decode(r, dim, wire, cache.delta);
+    cache.serial = down.serial;
+    cache.dim = dim;
+    cache.wire = wire;
+  }
+  return cache.delta;
+}
+
 }  // namespace
 
 ModelReplica::ModelReplica(const Vector& x0, double gamma, Rule rule, double beta, double alpha) {
@@ -97,25 +119,9 @@ NodeBase::NodeBase(const Objective& f, const Compressor& C, const MethodSpec& sp
       grad_(x0.size()) {}
 
 void NodeBase::receive(const Message& down) {
-  // Every worker receives the same broadcast: decode it once per message on the host, keep the
-  // cost model's decoding flops for every worker (each simulated worker decodes it).
-  struct Decoded {
-    std::uint64_t serial = 0;
-    int dim = 0;
-    WireFormat wire;
-    Compressed delta;
-  };
-  static Decoded cache;
-  if (down.serial == 0 || cache.serial != down.serial || cache.dim != f_.dim() ||
-      cache.wire.value_bits != wire_.value_bits || cache.wire.index_bits != wire_.index_bits) {
-    BitReader r(down);
-    decode(r, f_.dim(), wire_, cache.delta);
-    cache.serial = down.serial;
-    cache.dim = f_.dim();
-    cache.wire = wire_;
-  }
-  flops_ += cost::codec(static_cast<std::int64_t>(cache.delta.nnz()));
-  flops_ += replica_.apply(cache.delta, update_key(down, wire_, 1));
+  const Compressed& delta = decoded_broadcast(down, f_.dim(), wire_);
+  flops_ += cost::codec(static_cast<std::int64_t>(delta.nnz()));
+  flops_ += replica_.apply(delta, update_key(down, wire_, 1));
 }
 
 void NodeBase::receive_model(const Message& model) {
@@ -199,17 +205,17 @@ void MasterBase::absorb(int i, const Message& up) {
 
 void MasterBase::finish_round() {
   flops_ += sum_.flops();
-  Compressed delta;
+  Compressed& delta = scratch_;
   sum_.take(delta);
   for (auto& v : delta.value) v /= n_;
   compact(delta, wire_);
   BitWriter w;
   encode(w, delta, wire_);
   down_ = w.finish();
-  BitReader r(down_);
-  decode(r, dim_, wire_, delta);  // apply exactly what the nodes will decode
-  flops_ += cost::codec(static_cast<std::int64_t>(delta.nnz())) +
-            replica_.apply(delta, update_key(down_, wire_, 1));
+  // Apply exactly what the nodes will decode.
+  const Compressed& sent = decoded_broadcast(down_, dim_, wire_);
+  flops_ += cost::codec(static_cast<std::int64_t>(sent.nnz())) +
+            replica_.apply(sent, update_key(down_, wire_, 1));
   if (partial_ || model_downlink_) {  // the workers get x itself, as sent on the wire
     Compressed x;
     x.set_dense(replica_.x());
