@@ -143,6 +143,11 @@ std::uint64_t candidate_bound(const Vector& x, int k) {
 std::uint64_t kth_largest(const std::vector<std::uint64_t>& m, std::uint64_t lo, std::uint64_t hi,
                           int k, std::vector<std::uint64_t>& scratch) {
   constexpr int kBins = 4096;
+  if (m.size() <= kBins) {  // short: ranking them all beats clearing the histogram
+    scratch.assign(m.begin(), m.end());
+    std::nth_element(scratch.begin(), scratch.begin() + (k - 1), scratch.end(), std::greater<>());
+    return scratch[static_cast<std::size_t>(k - 1)];
+  }
   const std::uint64_t span = hi - lo;
   int shift = 0;
   while ((span >> shift) >= kBins) ++shift;
