@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <utility>
 
 #include "algorithms/cost.hpp"
 
@@ -15,6 +16,14 @@ void Compressed::set_dense(const Vector& v) {
   scale = 0.0;
   parts.clear();
   value.assign(v.data(), v.data() + v.size());
+}
+
+Compressed Compressed::sparse(int d, std::vector<std::int32_t> index, std::vector<double> value) {
+  Compressed c;
+  c.clear_sparse(d);
+  c.index = std::move(index);
+  c.value = std::move(value);
+  return c;
 }
 
 void Compressed::clear_sparse(int d) {

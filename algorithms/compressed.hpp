@@ -18,6 +18,8 @@ struct Compressed {
   double scale = 0.0;             // quantizers: the norm (as sent, rounded to the wire)
   std::vector<Compressed> parts;  // induced compressor: C1(x) and C2(x - C1(x)), as sent
 
+  // The sparse vector of dimension d with these (ascending) indices and values.
+  static Compressed sparse(int d, std::vector<std::int32_t> index, std::vector<double> value);
   std::size_t nnz() const { return value.size(); }
   void set_dense(const Vector& v);
   void clear_sparse(int d);

@@ -140,11 +140,7 @@ TEST(Wire, IndexBitsAuto) {
 }
 
 Compressed sparse_of(int d, std::vector<std::int32_t> idx, std::vector<double> val) {
-  Compressed c;
-  c.clear_sparse(d);
-  c.index = std::move(idx);
-  c.value = std::move(val);
-  return c;
+  return Compressed::sparse(d, std::move(idx), std::move(val));
 }
 
 Compressed dense_of(const Vector& v) {

@@ -20,11 +20,7 @@ Vector random_vector(int d, std::uint64_t seed) {
 }
 
 Compressed sparse(int d, std::vector<std::int32_t> index, std::vector<double> value) {
-  Compressed c;
-  c.clear_sparse(d);
-  c.index = std::move(index);
-  c.value = std::move(value);
-  return c;
+  return Compressed::sparse(d, std::move(index), std::move(value));
 }
 
 bool bitwise_equal(const Vector& a, const Vector& b) {

@@ -64,6 +64,14 @@ void one_round(MethodInstance& m, std::vector<Rng>& rngs, std::vector<Message>& 
   m.master->finish_round();
 }
 
+// Times one round per benchmark iteration of method m, from its first round on.
+void time_rounds(benchmark::State& state, MethodInstance& m) {
+  auto rngs = worker_rngs(1, static_cast<int>(m.nodes.size()));
+  std::vector<Message> up(m.nodes.size());
+  long round = 0;
+  for (auto _ : state) one_round(m, rngs, up, round++);
+}
+
 // The whole-run benchmark's a9a run (EF21 Top-1, theory stepsize, 32-bit wire values, x0 = 0).
 MethodInstance a9a_ef21(const LogisticProblem& p, const Compressor& C) {
   MethodSpec spec;
@@ -163,10 +171,7 @@ void BM_ef21_round(benchmark::State& state) {
   const auto p = a9a(20);
   const auto C = make_compressor(CompressorSpec("top_k", 1), p->dim());
   MethodInstance m = a9a_ef21(*p, *C);
-  auto rngs = worker_rngs(1, p->num_workers());
-  std::vector<Message> up(p->num_workers());
-  long round = 0;
-  for (auto _ : state) one_round(m, rngs, up, round++);
+  time_rounds(state, m);
 }
 BENCHMARK(BM_ef21_round)
     ->Name("round/ef21_top1_a9a_n20")
@@ -185,10 +190,7 @@ void BM_ef21_mlp_round(benchmark::State& state) {
   spec.gamma = 0.1;
   spec.batch = 32;
   MethodInstance m = find_method("ef21").make(spec, *p, *C, initial_model(784, 10, 512, 1));
-  auto rngs = worker_rngs(1, p->num_workers());
-  std::vector<Message> up(p->num_workers());
-  long round = 0;
-  for (auto _ : state) one_round(m, rngs, up, round++);
+  time_rounds(state, m);
 }
 BENCHMARK(BM_ef21_mlp_round)
     ->Name("round/ef21_top20000_mlp_n20_b32")
