@@ -67,6 +67,25 @@ def bench_us(name, repeat):
     sys.exit(f"perf_table: no result for {name}: {out}")
 
 
+def interleaved(repeat, benches, scenario_text, tmp, name):
+    """Alternates one repetition of each benchmark with one `efsim run` (this machine's speed
+    drifts by several percent over minutes; a ratio taken within one repetition cancels it).
+    Returns per repetition: ({bench: us per iteration}, wall seconds, peak RSS)."""
+    path = Path(tmp) / f"{name}.yaml"
+    path.write_text(scenario_text)
+    reps = []
+    for _ in range(repeat):
+        times = {b: bench_us(b, 1) for b in benches}
+        wall, rss = run_timed([EFSIM, "run", path, "--out", Path(tmp) / name, "--fresh", "--no-report",
+                               "--quiet", "--jobs", "1"])
+        reps.append((times, wall, rss))
+    return reps
+
+
+def med(values):
+    return statistics.median(list(values))
+
+
 def a9a_scenario(rounds, stepsizes=None):
     step = f"\n    stepsize: {{theory_multiplier: {stepsizes}}}" if stepsizes else ""
     return f"""seed: 1
@@ -143,15 +162,24 @@ def main():
                 print(f"skipped: {A9A} not found\n")
             else:
                 rounds = 5000 // q
-                fixed = bench_us("gradients/a9a_n20", a.repeat) * rounds / 1e6
-                bare = bench_us("gradients/a9a_n20_ef21_iterates/iterations:5000", a.repeat) * rounds / 1e6
-                round_only = bench_us("round/ef21_top1_a9a_n20/iterations:5000", a.repeat) * rounds / 1e6
-                wall, rss = efsim_run(a9a_scenario(rounds), tmp, "a9a", a.repeat)
+                b_fixed, b_iter = "gradients/a9a_n20", "gradients/a9a_n20_ef21_iterates/iterations:5000"
+                b_round = "round/ef21_top1_a9a_n20/iterations:5000"
+                reps = interleaved(a.repeat, [b_fixed, b_iter, b_round], a9a_scenario(rounds), tmp, "a9a")
+                fixed = med(t[b_fixed] for t, _, _ in reps) * rounds / 1e6
+                bare = med(t[b_iter] for t, _, _ in reps) * rounds / 1e6
+                round_only = med(t[b_round] for t, _, _ in reps) * rounds / 1e6
+                wall = med(w for _, w, _ in reps)
+                ratio = med(w / (t[b_iter] * rounds / 1e6) for t, w, _ in reps)
+                ratio_fixed = med(w / (t[b_fixed] * rounds / 1e6) for t, w, _ in reps)
                 print("| rounds | bare gradients at x = 0.01 | bare gradients at the run's iterates "
-                      "| method, no simulator | whole run | host ms/round | overhead ratio | peak RSS |")
+                      "| method, no simulator | whole run | host ms/round | overhead ratio "
+                      "(at x = 0.01) | peak RSS |")
                 print("| --- | --- | --- | --- | --- | --- | --- | --- |")
                 print(f"| {rounds} | {fixed:.2f} s | {bare:.2f} s | {round_only:.2f} s | {wall:.2f} s | "
-                      f"{1e3 * wall / rounds:.3f} | {wall / bare:.2f} | {mib(rss)} |\n")
+                      f"{1e3 * wall / rounds:.3f} | {ratio:.2f} ({ratio_fixed:.2f}) | "
+                      f"{mib(med(r for _, _, r in reps))} |\n")
+                print("ratio: the median over repetitions of (whole run / bare gradients), each pair "
+                      "measured back to back\n")
         if "fleet" in only:
             print("## 2. Fleet scale: synthetic logistic, d = 100, 10 rows per worker, star\n")
             print("| workers | per round | rounds | whole run | host ms/round | peak RSS |")
@@ -183,27 +211,32 @@ def main():
             if not FMNIST.exists():
                 print("skipped: dataset-fashion-mnist not installed\n")
             else:
-                grads_round = bench_us("gradients/mlp_n20_b32", a.repeat) / 1e6
-                method_round = bench_us("round/ef21_top20000_mlp_n20_b32", a.repeat) / 1e6
-                row = bench_us("evaluation/mlp_train10k_test10k", a.repeat) / 1e6
-                print(f"minibatch gradients {1e3 * grads_round:.1f} ms per round; the method without the "
-                      f"simulator (gradients, EF21's vector work, Top-K, codec) {1e3 * method_round:.1f} ms\n")
-                print("| rounds | minibatch gradients alone | observer rows (f, ∇f, test) | the rest (loading, "
-                      "method, codec, SimGrid) | of which outside the method | whole run "
+                b_grad, b_round, b_row = ("gradients/mlp_n20_b32", "round/ef21_top20000_mlp_n20_b32/iterations:200",
+                                          "evaluation/mlp_train10k_test10k")
+                print("| rounds | minibatch gradients alone | observer rows (f, ∇f, test) | the rest "
+                      "(loading, method, codec, SimGrid) | of which outside the method | whole run "
                       "| share: minibatch gradients | share: all model math | peak RSS |")
                 print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
                 for r in a.mlp_rounds.split(","):
                     rounds = max(2, int(r) // q)
-                    grads = grads_round * rounds
-                    wall, rss = efsim_run(mlp_scenario(rounds), tmp, f"mlp{rounds}", a.repeat)
+                    reps = interleaved(a.repeat, [b_grad, b_round, b_row], mlp_scenario(rounds), tmp,
+                                       f"mlp{rounds}")
                     trace = next((Path(tmp) / f"mlp{rounds}" / "runs").glob("*/trace.csv"))
                     rows = sum(1 for _ in open(trace)) - 1  # the observer's metrics rows
-                    model = grads + rows * row
-                    outside = wall - rows * row - method_round * rounds
-                    print(f"| {rounds} | {grads:.2f} s | {rows} x {row:.2f} s | {wall - model:.2f} s | "
-                          f"{outside:.2f} s | {wall:.2f} s | {100 * grads / wall:.0f} % | {100 * model / wall:.0f} % | "
-                          f"{mib(rss)} |")
-                print()
+                    grads = med(t[b_grad] for t, _, _ in reps) * rounds / 1e6
+                    row = med(t[b_row] for t, _, _ in reps) / 1e6
+                    wall = med(w for _, w, _ in reps)
+                    rest = med(w - (t[b_grad] * rounds + rows * t[b_row]) / 1e6 for t, w, _ in reps)
+                    outside = med(w - (t[b_round] * rounds + rows * t[b_row]) / 1e6 for t, w, _ in reps)
+                    share = med(t[b_grad] * rounds / 1e6 / w for t, w, _ in reps)
+                    share_all = med((t[b_grad] * rounds + rows * t[b_row]) / 1e6 / w for t, w, _ in reps)
+                    print(f"| {rounds} | {grads:.2f} s | {rows} x {row:.2f} s | {rest:.2f} s | "
+                          f"{outside:.2f} s | {wall:.2f} s | {100 * share:.0f} % | {100 * share_all:.0f} % "
+                          f"| {mib(med(r for _, _, r in reps))} |")
+                print("\nthe method: EF21 through its Node/Master objects without SimGrid "
+                      f"({med(t[b_round] for t, _, _ in reps) / 1e3:.1f} ms per round, of which "
+                      f"{med(t[b_grad] for t, _, _ in reps) / 1e3:.1f} ms minibatch gradients); shares: "
+                      "medians over repetitions, each measured back to back\n")
         if "sweep" in only:
             print("## 5. A 4-run sweep (EF21 Top-1 on a9a, 4 stepsizes) with --jobs 1 and 2\n")
             if not A9A.exists():
