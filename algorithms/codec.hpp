@@ -13,6 +13,7 @@
 #pragma once
 
 #include <bit>
+#include <cassert>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -139,18 +140,21 @@ double from_half_bits(std::uint16_t h);
 inline void write_value(BitWriter& w, double v, int value_bits) {
   if (value_bits == 64) return w.write(std::bit_cast<std::uint64_t>(v), 64);
   if (value_bits == 32) return w.write(std::bit_cast<std::uint32_t>(static_cast<float>(v)), 32);
+  assert(value_bits == 16 && "value_bits must be 16, 32 or 64");
   w.write(to_half_bits(v), 16);
 }
 inline double read_value(BitReader& r, int value_bits) {
   if (value_bits == 64) return std::bit_cast<double>(r.read(64));
   if (value_bits == 32)
     return static_cast<double>(std::bit_cast<float>(static_cast<std::uint32_t>(r.read(32))));
+  assert(value_bits == 16 && "value_bits must be 16, 32 or 64");
   return from_half_bits(static_cast<std::uint16_t>(r.read(16)));
 }
 // v rounded to the nearest value representable at value_bits (what read_value returns).
 inline double round_value(double v, int value_bits) {
   if (value_bits == 64) return v;
   if (value_bits == 32) return static_cast<double>(static_cast<float>(v));
+  assert(value_bits == 16 && "value_bits must be 16, 32 or 64");
   return from_half_bits(to_half_bits(v));
 }
 // The smallest representable value >= v (>= 0): scales sent once per message are rounded up,

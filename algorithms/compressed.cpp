@@ -26,15 +26,7 @@ Compressed Compressed::sparse(int d, std::vector<std::int32_t> index, std::vecto
   return c;
 }
 
-void Compressed::clear_sparse(int d) {
-  dim = d;
-  dense = false;
-  index.clear();
-  value.clear();
-  seed = 0;
-  scale = 0.0;
-  parts.clear();
-}
+void Compressed::clear_sparse(int d) { resize_sparse(d, 0); }
 
 void Compressed::add_to(Vector& target, double scale) const {
   assert(target.size() == dim);
