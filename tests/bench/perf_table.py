@@ -144,7 +144,16 @@ def main():
     ap.add_argument("--quick", action="store_true", help="fewer rounds (a smoke test, not the figures)")
     ap.add_argument("--only", default="overhead,fleet,memory,mlp,sweep",
                     help="comma-separated subset of: overhead,fleet,memory,mlp,sweep")
-    ap.add_argument("--mlp-rounds", default="200",
+    def round_list(text):
+        try:
+            values = [int(v) for v in text.split(",")]
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected comma-separated round counts, got '{text}'")
+        if any(v < 1 for v in values):
+            raise argparse.ArgumentTypeError(f"round counts must be >= 1, got '{text}'")
+        return values
+
+    ap.add_argument("--mlp-rounds", default=[200], type=round_list,
                     help="comma-separated round counts of the MLP figure (default 200; the "
                          "README also quotes 1000)")
     a = ap.parse_args()
@@ -217,8 +226,8 @@ def main():
                       "(loading, method, codec, SimGrid) | of which outside the method | whole run "
                       "| share: minibatch gradients | share: all model math | peak RSS |")
                 print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-                for r in a.mlp_rounds.split(","):
-                    rounds = max(2, int(r) // q)
+                for r in a.mlp_rounds:
+                    rounds = max(2, r // q)
                     reps = interleaved(a.repeat, [b_grad, b_round, b_row], mlp_scenario(rounds), tmp,
                                        f"mlp{rounds}")
                     trace = next((Path(tmp) / f"mlp{rounds}" / "runs").glob("*/trace.csv"))
