@@ -11,8 +11,8 @@
 #include <set>
 #include <sstream>
 
-#include "algorithms/error.hpp"
-#include "algorithms/types.hpp"
+#include "algorithms/core/error.hpp"
+#include "algorithms/core/types.hpp"
 #include "platforms/star.hpp"
 
 namespace efsim::platforms {
@@ -208,7 +208,7 @@ Topology make_topology(const TopologySpec& s) {
       std::swap(cls[i], cls[alg::uniform_below(rng, static_cast<std::uint64_t>(i) + 1)]);
     for (int i = 0; i < n; ++i) {
       const LinkClass& c = s.classes[cls[i]];
-            const VertexId w = b.worker(i);
+      const VertexId w = b.worker(i);
       if (c.speed_flops > 0) b.t.graph[w].speed_flops = c.speed_flops;
       b.link(w, sw, "worker-" + std::to_string(i) + "-link", c.bandwidth_Bps, c.latency_s);
     }
@@ -246,7 +246,7 @@ std::vector<VertexId> route(const Topology& t, VertexId from, VertexId to) {
   return path;
 }
 
-std::string topology_xml(const Topology& t) {
+std::string topology_xml(const Topology& t, const std::vector<std::pair<int, int>>& peers) {
   const Graph& g = t.graph;
   std::ostringstream os;
   os << "<?xml version='1.0'?>\n<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
@@ -272,15 +272,11 @@ std::string topology_xml(const Topology& t) {
     }
     return out;
   };
-  // Both directions between the master and every worker, and between the workers that the
-  // tree and ring patterns connect (worker i and its tree parent; worker i and i + 1).
+  // Both directions between the master and every worker, and between the workers of
+  // `peers` (those the communication patterns connect).
   std::set<std::pair<VertexId, VertexId>> pairs;
-  const int n = static_cast<int>(t.workers.size());
-  for (int i = 0; i < n; ++i) {
-    pairs.emplace(t.master, t.workers[i]);
-    if (tree_parent(i) >= 0) pairs.emplace(t.workers[tree_parent(i)], t.workers[i]);
-    if (n > 2 || i == 0) pairs.emplace(t.workers[i], t.workers[(i + 1) % n]);
-  }
+  for (VertexId w : t.workers) pairs.emplace(t.master, w);
+  for (const auto& [a, b] : peers) pairs.emplace(t.workers.at(a), t.workers.at(b));
   for (auto [a, b] : pairs) {
     if (a == b) continue;
     if (a > b && pairs.count({b, a})) continue;  // emitted with its reverse

@@ -30,7 +30,7 @@ namespace efsim::platforms {
 struct LinkClass {
   double bandwidth_Bps = 12.5e6;
   double latency_s = 1e-3;
-    double share = 1.0;  // relative frequency among the workers (edge)
+  double share = 1.0;      // relative frequency among the workers (edge)
   double speed_flops = 0;  // the class's compute speed (0: worker_speed): phones vs laptops
 };
 
@@ -74,10 +74,6 @@ struct Topology {
   std::string description;
 };
 
-// The binary tree of the tree communication pattern, in heap order over (master, worker 0,
-// ..., worker n-1): worker i's parent worker, or -1 when its parent is the master.
-inline int tree_parent(int i) { return i / 2 - 1; }
-
 // Builds the topology; throws InputError on impossible parameters (e.g. more workers than a
 // fat-tree's hosts).
 Topology make_topology(const TopologySpec& spec);
@@ -85,8 +81,9 @@ Topology make_topology(const TopologySpec& spec);
 // The route from `from` to `to`: vertices along the lowest-latency path (fewest hops on ties).
 std::vector<VertexId> route(const Topology& t, VertexId from, VertexId to);
 
-// The SimGrid platform XML (version 4.1): hosts, SPLITDUPLEX links, master <-> worker routes.
-std::string topology_xml(const Topology& t);
+// The SimGrid platform XML (version 4.1): hosts, SPLITDUPLEX links, master <-> worker routes,
+// and routes between the workers of each pair in `peers` (indices into t.workers).
+std::string topology_xml(const Topology& t, const std::vector<std::pair<int, int>>& peers = {});
 
 // Graphviz DOT of the graph (hosts as boxes, links labelled with bandwidth and latency).
 std::string topology_dot(const Topology& t);

@@ -7,7 +7,7 @@
 
 #include <vector>
 
-#include "algorithms/sync_runner.hpp"
+#include "algorithms/runner/sync_runner.hpp"
 #include "platforms/star.hpp"
 
 namespace efsim::sim {

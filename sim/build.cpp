@@ -1,9 +1,9 @@
 #include "sim/build.hpp"
 
-#include "algorithms/error.hpp"
-#include "algorithms/glm.hpp"
-#include "algorithms/quadratic.hpp"
-#include "algorithms/softmax.hpp"
+#include "algorithms/core/error.hpp"
+#include "algorithms/problems/glm.hpp"
+#include "algorithms/problems/quadratic.hpp"
+#include "algorithms/problems/softmax.hpp"
 
 namespace efsim::sim {
 
@@ -78,20 +78,15 @@ ResolvedRun resolve_run(const Scenario& s, const ProblemSetup& setup, const RunS
   r.spec = run;
   const int d = setup.problem->dim();
   try {
+    const alg::MethodInfo& info = alg::find_method(run.method);
     r.compressor = alg::make_compressor(run.compressor, d);
     r.alpha = r.compressor->alpha(d);
-    if (run.quantizer) {
-      r.quantizer = alg::make_compressor(*run.quantizer, d);
-      if (r.quantizer->klass() != alg::CompressorClass::kUnbiased)
-        throw InputError("the quantizer " + r.quantizer->label() +
-                         " must be unbiased (natural, qsgd, ...)");
+    alg::check_compressor(info.compressor, *r.compressor, d, "method " + run.method);
+    for (const auto& [name, spec] : run.compressor_params) {
+      auto c = alg::make_compressor(spec, d);
+      alg::check_compressor(alg::find_parameter(name).need, *c, d, "the " + name);
+      r.compressor_params[name] = std::move(c);
     }
-    if (run.method == "diana" && r.compressor->klass() != alg::CompressorClass::kUnbiased)
-      throw InputError(
-          "diana needs an unbiased compressor (natural, qsgd, rand_k_unbiased, ...), not " +
-          r.compressor->label());
-    if (alg::find_method(run.method).needs_contractive && !(r.alpha > 0.0))
-      (void)alg::theory_gamma(run.method, *r.compressor, *setup.problem);  // throws the reason
     if (!run.stepsize.theory)
       r.gamma = run.stepsize.value;
     else if (run.stepsize.pl)
@@ -105,19 +100,14 @@ ResolvedRun resolve_run(const Scenario& s, const ProblemSetup& setup, const RunS
   r.method.name = run.method;
   r.method.gamma = r.gamma;
   r.method.wire = s.wire;
-  r.method.batch = run.batch;
-  r.method.batch_init = run.batch_init;
-  r.method.eta = run.eta;
-  r.method.beta = run.beta;
-  r.method.quantizer = r.quantizer.get();
-  r.method.shift_alpha = run.shift_alpha;
-  r.method.lsvrg_p = run.lsvrg_p;
+  for (const auto& [name, value] : run.params) r.method.params.set(name, value);
+  for (const auto& [name, c] : r.compressor_params) r.method.params.set_compressor(name, c.get());
   r.method.seed = s.seed;
   r.method.participation = run.participation;
   r.stragglers = s.platforms[run.platform].stragglers;
   r.seed = s.seed;
   if (const auto* glm = dynamic_cast<const alg::GlmProblem*>(setup.problem.get())) {
-    for (int b : {run.batch, run.batch_init})
+    for (int b : {static_cast<int>(run.param("batch")), static_cast<int>(run.param("batch_init"))})
       if (b > glm->min_rows())
         throw InputError(run.origin + ": run '" + run.id + "': batch " + std::to_string(b) +
                          " exceeds the " + std::to_string(glm->min_rows()) +

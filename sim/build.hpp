@@ -2,9 +2,11 @@
 // then resolves its compressor and stepsize against the problem's constants.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <string>
 
-#include "algorithms/method.hpp"
+#include "algorithms/methods/method.hpp"
 #include "sim/scenario.hpp"
 
 namespace efsim::sim {
@@ -22,9 +24,10 @@ ProblemSetup build_problem(const Scenario& scenario);
 struct ResolvedRun {
   RunSpec spec;
   std::unique_ptr<alg::Compressor> compressor;
-  std::unique_ptr<alg::Compressor> quantizer;  // EC-*-DIANA
-  double alpha = 1;                            // contraction of the compressor at this d
-  double gamma = 0;                            // resolved stepsize
+  // The compressor-valued method settings (e.g. EC-*-DIANA's quantizer), built, by name.
+  std::map<std::string, std::unique_ptr<alg::Compressor>> compressor_params;
+  double alpha = 1;  // contraction of the compressor at this d
+  double gamma = 0;  // resolved stepsize
   alg::MethodSpec method;
   alg::StragglerSpec stragglers;
   std::uint64_t seed = 1;

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "algorithms/compressor.hpp"
-#include "algorithms/error.hpp"
-#include "algorithms/method.hpp"
+#include "algorithms/compressors/compressor.hpp"
+#include "algorithms/core/error.hpp"
+#include "algorithms/methods/method.hpp"
 #include "platforms/topology.hpp"
 #include "sim/recorder.hpp"
 #include "sim/scenario.hpp"
@@ -297,24 +297,46 @@ int cmd_topology(const std::vector<std::string>& args) {
   return 0;
 }
 
+// "name: help" lines for a method's or compressor's settings, indented under its entry.
+void print_settings(const std::vector<std::pair<std::string, std::string>>& settings) {
+  for (const auto& [name, help] : settings)
+    std::cout << std::string(8, ' ') << name
+              << std::string(12 - std::min<std::size_t>(11, name.size()), ' ') << help << "\n";
+}
+
 int cmd_methods() {
-  std::cout << "Methods (scenario: runs: [{method: NAME, ...}]); the keys each takes besides "
-               "compressor,\n"
-               "stepsize, batch and batch_init:\n\n";
-  for (const auto& m : efsim::alg::method_registry()) {
-    std::string keys;
-    if (m.uses_eta) keys += " eta";
-    if (m.uses_beta) keys += " beta";
-    if (m.partial) keys += " participation";
-    if (m.uses_quantizer) keys += " quantizer alpha";
-    if (m.name == "diana") keys += " alpha";
-    if (m.name == "ec_lsvrg_diana") keys += " lsvrg_p";
+  namespace alg = efsim::alg;
+  std::cout << "Methods (scenario: runs: [{method: NAME, ...}]). Besides compressor, stepsize,\n"
+               "pattern and downlink, each takes the settings listed under it; any value may be a\n"
+               "list (the runs are the product of the lists).\n\n";
+  for (const auto& m : alg::method_registry()) {
     std::cout << "  " << m.name << std::string(18 - std::min<std::size_t>(17, m.name.size()), ' ')
-              << m.summary << (keys.empty() ? "" : "\n" + std::string(20, ' ') + "keys:" + keys)
-              << (m.needs_contractive
-                      ? "\n" + std::string(20, ' ') + "needs a contractive compressor"
-                      : "")
-              << "\n";
+              << m.summary << "\n";
+    std::string notes;
+    switch (m.compressor) {
+      case alg::CompressorNeed::kIdentity:
+        notes = "exact gradients (the compressor is the identity)";
+        break;
+      case alg::CompressorNeed::kContractive:
+        notes = "needs a contractive compressor";
+        break;
+      case alg::CompressorNeed::kUnbiased:
+        notes = "needs an unbiased compressor";
+        break;
+      case alg::CompressorNeed::kAny:
+        break;
+    }
+    if (m.theory == nullptr)
+      notes += (notes.empty() ? "" : "; ") + std::string("no theory stepsize");
+    if (m.pl_theory != nullptr) notes += (notes.empty() ? "" : "; ") + std::string("theory: pl");
+    if (!m.model_downlink)
+      notes += (notes.empty() ? "" : "; ") + std::string("downlink: aggregate only");
+    if (!notes.empty()) std::cout << std::string(20, ' ') << notes << "\n";
+    std::vector<std::pair<std::string, std::string>> settings;
+    for (const auto& p : m.params) settings.emplace_back(p, alg::find_parameter(p).help);
+    if (m.partial_participation)
+      settings.emplace_back("participation", "{p: P} or {tau: T}: partial participation");
+    print_settings(settings);
   }
   return 0;
 }
@@ -326,14 +348,23 @@ int cmd_compressors() {
          "E||C(x)||^2 <= delta ||x||^2 (an unbiased C with delta < 2 is contractive, alpha = 2 - "
          "delta).\n\n";
   for (const auto& c : efsim::alg::compressor_registry()) {
-    std::string params;
-    for (const auto& p : c.params) params += (params.empty() ? "" : ", ") + p;
-    std::cout << "  " << c.kind << (params.empty() ? "" : " (" + params + ")") << "\n"
+    std::cout << "  " << c.kind << "\n"
               << "      "
               << (c.klass == efsim::alg::CompressorClass::kContractive ? "contractive, "
                                                                        : "unbiased, ")
               << c.constant << "\n"
               << "      " << c.summary << "\n";
+    std::vector<std::pair<std::string, std::string>> settings;
+    for (const auto& p : c.params) {
+      std::string help = p.help;
+      if (!p.choices.empty()) {
+        std::string list;
+        for (const auto& ch : p.choices) list += (list.empty() ? "" : " | ") + ch;
+        help = list + ": " + help;
+      }
+      settings.emplace_back(p.name, help + (p.required ? " (required)" : ""));
+    }
+    print_settings(settings);
   }
   return 0;
 }

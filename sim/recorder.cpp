@@ -13,7 +13,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "algorithms/error.hpp"
+#include "algorithms/core/error.hpp"
 #include "sim/text.hpp"
 
 namespace efsim::sim {

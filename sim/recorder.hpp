@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "algorithms/monitor.hpp"
+#include "algorithms/runner/monitor.hpp"
 #include "sim/text.hpp"
 
 namespace efsim::sim {

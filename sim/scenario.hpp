@@ -4,17 +4,18 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "algorithms/codec.hpp"
-#include "algorithms/compressor.hpp"
-#include "algorithms/dataset.hpp"
-#include "algorithms/monitor.hpp"
-#include "algorithms/participation.hpp"
-#include "algorithms/stragglers.hpp"
+#include "algorithms/compressors/compressor.hpp"
+#include "algorithms/methods/participation.hpp"
+#include "algorithms/methods/stragglers.hpp"
+#include "algorithms/problems/dataset.hpp"
+#include "algorithms/runner/monitor.hpp"
+#include "algorithms/wire/codec.hpp"
 #include "platforms/star.hpp"
 #include "platforms/topology.hpp"
 
@@ -68,13 +69,11 @@ struct RunSpec {
   std::string tune_group;     // stepsize tuning: runs of one group compete ("" = not tuned)
   int platform = 0;           // index into Scenario::platforms
   std::string platform_name;  // its name ("" with a single `platform`)
-  int batch = 0;              // minibatch size (0: full local gradients)
-  int batch_init = 0;         // round-0 minibatch (0: as batch)
-  double eta = 1.0;           // EF21-SGDM momentum
-  double beta = 0.0;          // heavy-ball momentum
-  std::optional<alg::CompressorSpec> quantizer;  // EC-*-DIANA: the shifts' unbiased Q
-  double shift_alpha = 0;                        // DIANA family: shift stepsize (0: 1/delta_Q)
-  double lsvrg_p = 0;  // EC-LSVRG-DIANA: reference-point probability (0: batch/N_i)
+  // The method's own settings (alg::method_parameters()) that the entry gives, by name.
+  std::map<std::string, double> params;
+  std::map<std::string, alg::CompressorSpec> compressor_params;  // e.g. the quantizer
+  // A numeric setting: the entry's value or the table's fallback.
+  double param(const std::string& name) const;
   alg::ParticipationSpec participation;      // partial participation (gd, dcgd)
   std::string pattern = "parameter_server";  // how messages travel (sim::pattern_names())
   std::string downlink = "aggregate";        // aggregate | model: what the workers receive
@@ -96,10 +95,5 @@ struct Scenario {
 // Reads and validates `path`, applying `overrides` ("key.path=value", value in YAML syntax)
 // first. Throws InputError naming file, line and key.
 Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides = {});
-
-// A stable, readable id: method-compressor-(x<multiplier>|g<gamma>)[-b<batch>][-bi<batch_init>]
-// [-eta<eta>][-beta<beta>]. Without the stepsize it names the run's tuning group.
-std::string run_label(const RunSpec& run, bool with_stepsize);
-std::string run_id(const RunSpec& run);
 
 }  // namespace efsim::sim

@@ -10,8 +10,8 @@
 #include <simgrid/s4u.hpp>
 #include <stdexcept>
 
-#include "algorithms/error.hpp"
-#include "algorithms/sync_runner.hpp"
+#include "algorithms/core/error.hpp"
+#include "algorithms/runner/sync_runner.hpp"
 #include "platforms/topology.hpp"
 
 namespace sg4 = simgrid::s4u;
@@ -94,15 +94,6 @@ struct Shared {
   std::vector<double> received_at, compute_s, arrived_at;
   alg::StopReason reason = alg::StopReason::kRunning;
 };
-
-// Tree in heap order over nodes 0 = master, i + 1 = worker i (platforms::tree_parent).
-using platforms::tree_parent;
-std::vector<int> tree_children(int i, int n) {  // worker i's children (workers)
-  std::vector<int> c;
-  for (int k : {2 * i + 2, 2 * i + 3})
-    if (k < n) c.push_back(k);
-  return c;
-}
 
 void downlink(Shared* sh, int i, sg4::Host* self) {
   const std::size_t bytes = sh->down->size_bytes();
@@ -301,33 +292,6 @@ void check_routes(const NetworkSetup& net, sg4::Host* master, const std::vector<
 }
 
 }  // namespace
-
-std::string to_string(Pattern p) {
-  switch (p) {
-    case Pattern::kParameterServer:
-      return "parameter_server";
-    case Pattern::kTree:
-      return "tree";
-    case Pattern::kRingAllGather:
-      return "ring_allgather";
-    case Pattern::kRingAllReduce:
-      return "ring_allreduce";
-  }
-  return "?";
-}
-
-const std::vector<std::string>& pattern_names() {
-  static const std::vector<std::string> names = {"parameter_server", "tree", "ring_allgather",
-                                                 "ring_allreduce"};
-  return names;
-}
-
-Pattern parse_pattern(const std::string& name) {
-  for (Pattern p : {Pattern::kParameterServer, Pattern::kTree, Pattern::kRingAllGather,
-                    Pattern::kRingAllReduce})
-    if (to_string(p) == name) return p;
-  throw InputError("unknown communication pattern '" + name + "'");
-}
 
 std::vector<std::string> simgrid_options(const std::string& model) {
   // cpu/optim:TI: the CPU model's trace-integration update, exact for hosts of constant speed

@@ -8,17 +8,12 @@
 #include <string>
 #include <vector>
 
-#include "algorithms/method.hpp"
-#include "algorithms/monitor.hpp"
+#include "algorithms/methods/method.hpp"
+#include "algorithms/runner/monitor.hpp"
 #include "platforms/topology.hpp"
+#include "sim/pattern.hpp"
 
 namespace efsim::sim {
-
-// How a round's messages travel (see simgrid_runner.cpp and README, "Communication patterns").
-enum class Pattern { kParameterServer, kTree, kRingAllGather, kRingAllReduce };
-std::string to_string(Pattern p);
-Pattern parse_pattern(const std::string& name);  // throws InputError
-const std::vector<std::string>& pattern_names();
 
 struct NetworkSetup {
   std::string model = "simgrid";  // simgrid (LV08, TCP-calibrated) | textbook

@@ -20,9 +20,10 @@
 #include <sstream>
 #include <thread>
 
-#include "algorithms/error.hpp"
+#include "algorithms/core/error.hpp"
 #include "platforms/star.hpp"
 #include "platforms/topology.hpp"
+#include "sim/pattern.hpp"
 #include "sim/recorder.hpp"
 #include "sim/simgrid_runner.hpp"
 #include "sim/version.hpp"
@@ -37,7 +38,8 @@ namespace {
 std::string generated_platform_xml(const PlatformSpec& p) {
   if (p.kind == "file") return "";
   if (p.kind == "star") return platforms::star_platform_xml(p.star);
-  return platforms::topology_xml(platforms::make_topology(p.topology));
+  return platforms::topology_xml(platforms::make_topology(p.topology),
+                                 peer_pairs(p.topology.workers));
 }
 
 std::string platform_summary(const PlatformSpec& p) {
@@ -138,10 +140,21 @@ std::string run_fingerprint(const std::string& inputs, const ResolvedRun& run) {
   std::ostringstream os;
   os << inputs << "run " << run.spec.id << ' ' << run.spec.method << ' ' << run.compressor->label()
      << ' ' << run.spec.stepsize.theory << ' ' << exact(run.spec.stepsize.value) << ' '
-     << exact(run.gamma) << ' ' << run.spec.tune_group << ' ' << run.spec.batch << ' '
-     << run.spec.batch_init << ' ' << exact(run.spec.eta) << ' ' << exact(run.spec.beta) << ' '
-     << (run.quantizer ? run.quantizer->label() : "-") << ' ' << exact(run.spec.shift_alpha) << ' '
-     << exact(run.spec.lsvrg_p) << ' ' << run.spec.participation.tau;
+     << exact(run.gamma) << ' ' << run.spec.tune_group;
+  const alg::MethodInfo& method = alg::find_method(run.spec.method);
+  for (const auto& p : alg::method_parameters()) {
+    if (!p.in_every_fingerprint && !method.takes(p.name)) continue;
+    os << ' ';
+    if (p.type == alg::ParamType::kCompressor) {
+      const auto it = run.compressor_params.find(p.name);
+      os << (it != run.compressor_params.end() ? it->second->label() : "-");
+    } else if (p.type == alg::ParamType::kInteger) {
+      os << static_cast<long>(run.spec.param(p.name));
+    } else {
+      os << exact(run.spec.param(p.name));
+    }
+  }
+  os << ' ' << run.spec.participation.tau;
   for (double p : run.spec.participation.p) os << ' ' << exact(p);
   os << "\n";
   return hex16(fnv1a(os.str()));
@@ -196,10 +209,10 @@ void execute_run(const Scenario& s, const ProblemSetup& setup, const ResolvedRun
                                            : "theory_multiplier";
   rec.stepsize_value = run.spec.stepsize.value;
   rec.gamma = run.gamma;
-  rec.batch = run.spec.batch;
-  rec.batch_init = run.spec.batch_init;
-  rec.eta = run.spec.eta;
-  rec.beta = run.spec.beta;
+  rec.batch = static_cast<int>(run.spec.param("batch"));
+  rec.batch_init = static_cast<int>(run.spec.param("batch_init"));
+  rec.eta = run.spec.param("eta");
+  rec.beta = run.spec.param("beta");
   rec.f_star = setup.problem->optimal_value();
   rec.alpha = run.alpha;
   rec.L = setup.L;
@@ -464,7 +477,7 @@ int run_scenario(const Scenario& s, const SweepOptions& options) {
 
   double target = 0;
   std::vector<SummaryRow> rows = collect_results({out_dir}, &target);
-    for (auto& r : rows) {
+  for (auto& r : rows) {
     const bool fail = failed.count(r.run.id) > 0, timeout = timed_out.count(r.run.id) > 0;
     if (!fail && !timeout) continue;
     r = missing_row(r.run.id, fail ? "failed" : "timeout");

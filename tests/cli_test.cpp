@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "algorithms/compressor.hpp"
+#include "algorithms/compressors/compressor.hpp"
 #include "test_util.hpp"
 
 namespace {

@@ -1,7 +1,7 @@
 // Tests of algorithms/codec (bit packing, wire layout, sizes), algorithms/compressed (Aggregator)
 // and algorithms/compressor (Top-K, make_compressor). Sizes are hand-computed from the layout
 // documented in codec.hpp; Top-K is checked against a brute-force reference.
-#include "algorithms/codec.hpp"
+#include "algorithms/wire/codec.hpp"
 
 #include <gtest/gtest.h>
 
@@ -16,9 +16,9 @@
 #include <string>
 #include <vector>
 
-#include "algorithms/compressed.hpp"
-#include "algorithms/compressor.hpp"
-#include "algorithms/error.hpp"
+#include "algorithms/compressors/compressor.hpp"
+#include "algorithms/core/error.hpp"
+#include "algorithms/wire/compressed.hpp"
 
 namespace {
 

@@ -7,7 +7,7 @@
 #include <memory>
 #include <string>
 
-#include "algorithms/compressor.hpp"
+#include "algorithms/compressors/compressor.hpp"
 
 namespace efsim::test {
 

@@ -1,7 +1,7 @@
 // Every compressor against its definition: the declared contraction / second-moment constant
 // (Monte-Carlo where random), unbiasedness, exact wire sizes from the documented formats,
 // decode(encode(C(x))) == C(x) bit for bit, and no crash on non-finite input.
-#include "algorithms/compressor.hpp"
+#include "algorithms/compressors/compressor.hpp"
 
 #include <gtest/gtest.h>
 
@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "algorithms/compressor_detail.hpp"
-#include "algorithms/error.hpp"
+#include "algorithms/compressors/detail.hpp"
+#include "algorithms/core/error.hpp"
 
 namespace efsim::alg {
 namespace {

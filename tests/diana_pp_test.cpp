@@ -8,9 +8,9 @@
 #include <fstream>
 #include <memory>
 
-#include "algorithms/glm.hpp"
-#include "algorithms/method.hpp"
-#include "algorithms/sync_runner.hpp"
+#include "algorithms/methods/method.hpp"
+#include "algorithms/problems/glm.hpp"
+#include "algorithms/runner/sync_runner.hpp"
 #include "platforms/star.hpp"
 #include "sim/analytic_star.hpp"
 #include "sim/recorder.hpp"
@@ -40,8 +40,8 @@ MethodSpec spec(const std::string& name, double gamma, int batch = 0,
   s.name = name;
   s.gamma = gamma;
   s.wire.value_bits = 64;
-  s.batch = batch;
-  s.quantizer = q;
+  s.params.set("batch", batch);
+  if (q != nullptr) s.params.set_compressor("quantizer", q);
   return s;
 }
 
@@ -93,7 +93,7 @@ TEST(DianaFamily, DianaWithoutShiftsIsGd) {
   auto p = least_squares();
   Identity id;
   MethodSpec d = spec("diana", 0.05);
-  d.shift_alpha = 1e-300;
+  d.params.set("alpha", 1e-300);
   const auto diana = run(d, *p, id, 50);
   const auto gd = run(spec("gd", 0.05), *p, id, 50);
   for (std::size_t k = 0; k < gd.size(); ++k)

@@ -1,5 +1,5 @@
 // IDX image files, multiclass logistic regression and test-set metrics.
-#include "algorithms/images.hpp"
+#include "algorithms/problems/images.hpp"
 
 #include <gtest/gtest.h>
 #include <zlib.h>
@@ -8,10 +8,10 @@
 #include <filesystem>
 #include <memory>
 
-#include "algorithms/error.hpp"
-#include "algorithms/glm.hpp"
-#include "algorithms/monitor.hpp"
-#include "algorithms/softmax.hpp"
+#include "algorithms/core/error.hpp"
+#include "algorithms/problems/glm.hpp"
+#include "algorithms/problems/softmax.hpp"
+#include "algorithms/runner/monitor.hpp"
 #include "test_util.hpp"
 
 namespace efsim::alg {

@@ -19,8 +19,8 @@
 #include <thread>
 #include <vector>
 
-#include "algorithms/dataset.hpp"
-#include "algorithms/error.hpp"
+#include "algorithms/core/error.hpp"
+#include "algorithms/problems/dataset.hpp"
 #include "test_util.hpp"
 
 namespace {

@@ -6,11 +6,11 @@
 #include <cmath>
 #include <memory>
 
-#include "algorithms/error.hpp"
-#include "algorithms/glm.hpp"
-#include "algorithms/method.hpp"
-#include "algorithms/quadratic.hpp"
-#include "algorithms/sync_runner.hpp"
+#include "algorithms/core/error.hpp"
+#include "algorithms/methods/method.hpp"
+#include "algorithms/problems/glm.hpp"
+#include "algorithms/problems/quadratic.hpp"
+#include "algorithms/runner/sync_runner.hpp"
 #include "test_util.hpp"
 
 namespace efsim::alg {

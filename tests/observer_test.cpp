@@ -7,9 +7,9 @@
 #include <fstream>
 #include <memory>
 
-#include "algorithms/glm.hpp"
-#include "algorithms/method.hpp"
-#include "algorithms/sync_runner.hpp"
+#include "algorithms/methods/method.hpp"
+#include "algorithms/problems/glm.hpp"
+#include "algorithms/runner/sync_runner.hpp"
 #include "platforms/star.hpp"
 #include "sim/recorder.hpp"
 #include "sim/simgrid_runner.hpp"
@@ -93,10 +93,10 @@ std::vector<MethodCase> every_method() {
     MethodCase s;
     s.method = m.name;
     s.compressor = m.name == "gd" ? CompressorSpec{"identity", 0}
-                   : m.needs_contractive || m.name == "ef21_plus"
+                   : m.compressor == CompressorNeed::kContractive
                        ? CompressorSpec{"top_k", 4}
                        : CompressorSpec{"rand_k_unbiased", 10};
-    if (m.uses_eta) s.eta = 0.5;
+    if (m.takes("eta")) s.eta = 0.5;
     if (m.name == "ec_lsvrg_diana" || m.name == "ef21_sgd_ideal" || m.name == "ef21_sgdm_ideal")
       s.batch = 5;  // stochastic by definition
     out.push_back(s);
@@ -110,9 +110,9 @@ MethodInstance make(const MethodCase& s, const Problem& p, const Compressor& C,
   spec.name = s.method;
   spec.gamma = 0.5 / p.smoothness();
   spec.wire.value_bits = 64;
-  spec.batch = s.batch;
-  spec.eta = s.eta;
-  spec.quantizer = find_method(s.method).uses_quantizer ? &Q : nullptr;
+  spec.params.set("batch", s.batch);
+  spec.params.set("eta", s.eta);
+  if (find_method(s.method).takes("quantizer")) spec.params.set_compressor("quantizer", &Q);
   return find_method(s.method).make(spec, p, C, Vector::Zero(p.dim()));
 }
 

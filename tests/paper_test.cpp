@@ -4,10 +4,10 @@
 #include <cmath>
 #include <memory>
 
-#include "algorithms/glm.hpp"
-#include "algorithms/method.hpp"
-#include "algorithms/quadratic.hpp"
-#include "algorithms/sync_runner.hpp"
+#include "algorithms/methods/method.hpp"
+#include "algorithms/problems/glm.hpp"
+#include "algorithms/problems/quadratic.hpp"
+#include "algorithms/runner/sync_runner.hpp"
 #include "test_util.hpp"
 
 namespace efsim::alg {

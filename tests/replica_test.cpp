@@ -5,7 +5,7 @@
 
 #include <cstring>
 
-#include "algorithms/method_base.hpp"
+#include "algorithms/methods/base.hpp"
 
 namespace efsim::alg {
 namespace {

@@ -15,7 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "algorithms/error.hpp"
+#include "algorithms/core/error.hpp"
+#include "sim/run_grid.hpp"
 #include "sim/units.hpp"
 #include "test_util.hpp"
 

@@ -8,9 +8,9 @@
 #include <simgrid/s4u.hpp>
 #include <sstream>
 
-#include "algorithms/glm.hpp"
-#include "algorithms/method.hpp"
-#include "algorithms/sync_runner.hpp"
+#include "algorithms/methods/method.hpp"
+#include "algorithms/problems/glm.hpp"
+#include "algorithms/runner/sync_runner.hpp"
 #include "platforms/star.hpp"
 #include "sim/analytic_star.hpp"
 #include "sim/recorder.hpp"

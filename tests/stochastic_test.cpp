@@ -6,11 +6,11 @@
 #include <cmath>
 #include <memory>
 
-#include "algorithms/error.hpp"
-#include "algorithms/glm.hpp"
-#include "algorithms/method.hpp"
-#include "algorithms/quadratic.hpp"
-#include "algorithms/sync_runner.hpp"
+#include "algorithms/core/error.hpp"
+#include "algorithms/methods/method.hpp"
+#include "algorithms/problems/glm.hpp"
+#include "algorithms/problems/quadratic.hpp"
+#include "algorithms/runner/sync_runner.hpp"
 #include "sim/recorder.hpp"
 #include "test_util.hpp"
 
@@ -35,9 +35,9 @@ std::vector<TraceRow> run(const std::string& name, const Problem& p, const Compr
   spec.name = name;
   spec.gamma = gamma;
   spec.wire.value_bits = 64;
-  spec.batch = batch;
-  spec.eta = eta;
-  spec.beta = beta;
+  spec.params.set("batch", batch);
+  spec.params.set("eta", eta);
+  spec.params.set("beta", beta);
   MethodInstance m = find_method(name).make(spec, p, C, Vector::Ones(p.dim()));
   StopRule rule;
   rule.max_rounds = rounds;

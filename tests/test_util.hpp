@@ -13,7 +13,7 @@
 #include <sstream>
 #include <string>
 
-#include "algorithms/dataset.hpp"
+#include "algorithms/problems/dataset.hpp"
 
 namespace efsim::test {
 

@@ -10,10 +10,10 @@
 #include <memory>
 #include <sstream>
 
-#include "algorithms/error.hpp"
-#include "algorithms/glm.hpp"
-#include "algorithms/method.hpp"
-#include "algorithms/sync_runner.hpp"
+#include "algorithms/core/error.hpp"
+#include "algorithms/methods/method.hpp"
+#include "algorithms/problems/glm.hpp"
+#include "algorithms/runner/sync_runner.hpp"
 #include "sim/recorder.hpp"
 #include "sim/simgrid_runner.hpp"
 #include "sim/text.hpp"
@@ -255,7 +255,7 @@ TEST(Topology, EveryPatternRunsOnEveryKindWithTheSameIterates) {
     s.classes = {{1e5, 0.02, 1.0}, {1e6, 0.005, 1.0}};
     s.groups = 2;
     s.routers = 2;
-    const std::string xml = topology_xml(make_topology(s));
+    const std::string xml = topology_xml(make_topology(s), sim::peer_pairs(5));
     std::string ps_math;
     for (sim::Pattern p : {sim::Pattern::kParameterServer, sim::Pattern::kTree,
                            sim::Pattern::kRingAllGather, sim::Pattern::kRingAllReduce}) {
@@ -291,7 +291,8 @@ TEST(Topology, GeneratedXmlRoundTripsThroughSimGridRoutes) {
       const std::string dir = test::make_temp_dir("rt");
       sim::NetworkSetup net;
       net.platform_file = dir + "/p.xml";
-      std::ofstream(net.platform_file) << topology_xml(t);
+      std::ofstream(net.platform_file)
+          << topology_xml(t, sim::peer_pairs(static_cast<int>(t.workers.size())));
       net.master = "master";
       net.workers_glob = "worker-*";
       const Analysis r = analyse(sim::load_routes(net));

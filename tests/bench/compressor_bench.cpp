@@ -5,7 +5,7 @@
 
 #include <memory>
 
-#include "algorithms/compressor.hpp"
+#include "algorithms/compressors/compressor.hpp"
 #include "compressor_examples.hpp"
 
 namespace efsim::alg {

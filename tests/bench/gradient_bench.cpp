@@ -19,12 +19,12 @@
 #include <filesystem>
 #include <memory>
 
-#include "algorithms/compressor.hpp"
-#include "algorithms/glm.hpp"
-#include "algorithms/images.hpp"
-#include "algorithms/method.hpp"
-#include "algorithms/softmax.hpp"
-#include "algorithms/sync_runner.hpp"
+#include "algorithms/compressors/compressor.hpp"
+#include "algorithms/methods/method.hpp"
+#include "algorithms/problems/glm.hpp"
+#include "algorithms/problems/images.hpp"
+#include "algorithms/problems/softmax.hpp"
+#include "algorithms/runner/sync_runner.hpp"
 
 namespace efsim::alg {
 namespace {
@@ -188,7 +188,7 @@ void BM_ef21_mlp_round(benchmark::State& state) {
   MethodSpec spec;
   spec.name = "ef21";
   spec.gamma = 0.1;
-  spec.batch = 32;
+  spec.params.set("batch", 32);
   MethodInstance m = find_method("ef21").make(spec, *p, *C, initial_model(784, 10, 512, 1));
   time_rounds(state, m);
 }

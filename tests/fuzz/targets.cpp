@@ -5,11 +5,11 @@
 #include <fstream>
 #include <stdexcept>
 
-#include "algorithms/codec.hpp"
-#include "algorithms/compressor.hpp"
-#include "algorithms/dataset.hpp"
-#include "algorithms/error.hpp"
-#include "algorithms/images.hpp"
+#include "algorithms/compressors/compressor.hpp"
+#include "algorithms/core/error.hpp"
+#include "algorithms/problems/dataset.hpp"
+#include "algorithms/problems/images.hpp"
+#include "algorithms/wire/codec.hpp"
 #include "compressor_examples.hpp"
 #include "sim/scenario.hpp"
 

@@ -1,0 +1,68 @@
+#include "algorithms/methods/params.hpp"
+
+#include <cassert>
+
+namespace efsim::alg {
+
+const std::vector<ParamInfo>& method_parameters() {
+  using T = ParamType;
+  auto number = [](std::string name, T type, double lo, double hi, bool lo_open, bool hi_open,
+                   double fallback, std::string tag, std::string help) {
+    ParamInfo p;
+    p.name = std::move(name);
+    p.type = type;
+    p.lo = lo;
+    p.hi = hi;
+    p.lo_open = lo_open;
+    p.hi_open = hi_open;
+    p.fallback = fallback;
+    p.id_tag = std::move(tag);
+    p.help = std::move(help);
+    p.in_every_fingerprint = true;
+    return p;
+  };
+  static const std::vector<ParamInfo> table = [&] {
+    std::vector<ParamInfo> t = {
+        number("batch", T::kInteger, 0, 1e9, false, false, 0, "b",
+               "minibatch size of the local stochastic gradients (default 0: full gradients)"),
+        number("batch_init", T::kInteger, 1, 1e9, false, false, 0, "bi",
+               "minibatch size in round 0, e.g. EF21-SGDM's B_init (default: batch)"),
+        number("eta", T::kReal, 0, 1, true, false, 1, "eta",
+               "momentum parameter in (0, 1] (default 1: no momentum)"),
+        number("beta", T::kReal, 0, 1, false, true, 0, "beta",
+               "heavy-ball momentum in [0, 1) (default 0)"),
+    };
+    ParamInfo q =
+        number("quantizer", T::kCompressor, 0, 0, false, false, 0, "q",
+               "the shifts' unbiased compressor, a compressor entry, e.g. {kind: natural}");
+    q.required = true;
+    q.need = CompressorNeed::kUnbiased;
+    t.push_back(q);
+    t.push_back(number("alpha", T::kReal, 0, 1, true, false, 0, "a",
+                       "shift stepsize in (0, 1] (default 1/delta_Q = 1/(omega + 1))"));
+    t.push_back(number("lsvrg_p", T::kReal, 0, 1, true, false, 0, "p",
+                       "L-SVRG reference-point probability in (0, 1] (default batch / N_i)"));
+    t[2].id_always = true;  // eta: part of every id of a method that takes it
+    return t;
+  }();
+  return table;
+}
+
+const ParamInfo& find_parameter(const std::string& name) {
+  for (const auto& p : method_parameters())
+    if (p.name == name) return p;
+  assert(false && "unknown method parameter");
+  return method_parameters().front();
+}
+
+double MethodParams::number(const std::string& name) const {
+  const auto it = numbers_.find(name);
+  return it != numbers_.end() ? it->second : find_parameter(name).fallback;
+}
+
+const Compressor* MethodParams::compressor(const std::string& name) const {
+  const auto it = compressors_.find(name);
+  return it != compressors_.end() ? it->second : nullptr;
+}
+
+}  // namespace efsim::alg

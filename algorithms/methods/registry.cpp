@@ -1,0 +1,187 @@
+// The methods a scenario can name: one line each.
+#include <algorithm>
+#include <cmath>
+
+#include "algorithms/core/error.hpp"
+#include "algorithms/methods/method.hpp"
+
+namespace efsim::alg {
+
+MethodInstance make_diana(const MethodSpec&, const Problem&, const Compressor&, const Vector&);
+MethodInstance make_ec_sgd_diana(const MethodSpec&, const Problem&, const Compressor&,
+                                 const Vector&);
+MethodInstance make_ec_lsvrg_diana(const MethodSpec&, const Problem&, const Compressor&,
+                                   const Vector&);
+MethodInstance make_dcgd(const MethodSpec&, const Problem&, const Compressor&, const Vector&);
+MethodInstance make_ef(const MethodSpec&, const Problem&, const Compressor&, const Vector&);
+MethodInstance make_ef21(const MethodSpec&, const Problem&, const Compressor&, const Vector&);
+MethodInstance make_ef21_plus(const MethodSpec&, const Problem&, const Compressor&, const Vector&);
+MethodInstance make_ef21_sgdm(const MethodSpec&, const Problem&, const Compressor&, const Vector&);
+MethodInstance make_ef21_sgd2m(const MethodSpec&, const Problem&, const Compressor&, const Vector&);
+MethodInstance make_ef21_sgd_ideal(const MethodSpec&, const Problem&, const Compressor&,
+                                   const Vector&);
+MethodInstance make_ef21_sgdm_ideal(const MethodSpec&, const Problem&, const Compressor&,
+                                    const Vector&);
+
+namespace {
+
+// The contractive rule (EF21 paper, Theorem 2) with C's alpha; an unbiased C with delta < 2 is
+// contractive with alpha = 2 - delta. Throws the reason when C is not contractive.
+double contractive_gamma(const std::string& method, const Compressor& C, const Problem& p) {
+  if (!std::isfinite(p.smoothness()))
+    throw InputError("no smoothness constant is known for " + p.describe() +
+                     ", so no theoretical stepsize; give an absolute one: stepsize: {gamma: ...}");
+  check_compressor(CompressorNeed::kContractive, C, p.dim(), "method " + method);
+  return ef21_theory_gamma(p.smoothness(), p.smoothness_tilde(), C.alpha(p.dim()));
+}
+
+// DCGD: DCSGD's rule for an unbiased C (Horváth & Richtárik, Theorem 4), else the contractive one.
+double dcgd_gamma(const std::string& method, const Compressor& C, const Problem& p) {
+  if (C.klass() == CompressorClass::kUnbiased)
+    return dcsgd_theory_gamma(p.smoothness(), C.delta(p.dim()), p.num_workers());
+  return contractive_gamma(method, C, p);
+}
+
+// EF21's Theorem 3 (and EF21+'s Theorem 4): gamma = min{(L + L̃ sqrt(2 beta/theta))^-1,
+// theta / (2 mu)}.
+double ef21_pl_gamma(const std::string& method, const Compressor& C, const Problem& p) {
+  const double mu = p.pl_constant();
+  if (!std::isfinite(mu))
+    throw InputError(
+        "theory: pl needs the PL constant mu, which is known for least squares (lambda = 0, "
+        "d <= 2000) and quadratics only; " +
+        p.describe() + " has none");
+  const double alpha = C.alpha(p.dim());
+  if (!(alpha > 0.0)) return contractive_gamma(method, C, p);  // throws the reason
+  const double root = std::sqrt(1.0 - alpha), theta = 1.0 - root,
+               beta = (1.0 - alpha) / (1.0 - root);
+  return std::min(1.0 / (p.smoothness() + p.smoothness_tilde() * std::sqrt(2.0 * beta / theta)),
+                  theta / (2.0 * mu));
+}
+
+MethodInfo method(
+    std::string name, std::string summary, CompressorNeed need, std::vector<std::string> params,
+    MethodInstance (*make)(const MethodSpec&, const Problem&, const Compressor&, const Vector&),
+    double (*theory)(const std::string&, const Compressor&, const Problem&) = contractive_gamma) {
+  MethodInfo m;
+  m.name = std::move(name);
+  m.summary = std::move(summary);
+  m.compressor = need;
+  m.params = {"batch", "batch_init"};  // every method takes stochastic gradients
+  m.params.insert(m.params.end(), params.begin(), params.end());
+  m.make = make;
+  m.theory = theory;
+  return m;
+}
+
+}  // namespace
+
+const std::vector<MethodInfo>& method_registry() {
+  using N = CompressorNeed;
+  static const std::vector<MethodInfo> registry = [] {
+    std::vector<MethodInfo> r = {
+        method("gd", "distributed gradient descent (compressor must be identity)", N::kIdentity,
+               {"beta"}, make_dcgd),
+        method("dcgd", "compressed (S)GD, no error feedback (Horvath & Richtarik, Alg. 1)", N::kAny,
+               {"beta"}, make_dcgd, dcgd_gamma),
+        method("ef", "error feedback EF14 (Horvath & Richtarik, Alg. 2; EF14-SGD with batch)",
+               N::kContractive, {"beta"}, make_ef),
+        method("ef21", "EF21 (Richtarik, Sokolov, Fatkhullin 2021, Alg. 2; EF21-SGD with batch)",
+               N::kContractive, {}, make_ef21),
+        method("ef21_plus", "EF21+ (best of C and EF21's Markov compressor)", N::kContractive, {},
+               make_ef21_plus),
+        method("ef21_sgdm", "EF21-SGDM (Fatkhullin, Tyurin, Richtarik 2023, Alg. 1)",
+               N::kContractive, {"eta"}, make_ef21_sgdm),
+        method("ef21_sgd2m", "EF21-SGD2M: double momentum before compression (same paper)",
+               N::kContractive, {"eta"}, make_ef21_sgd2m),
+        method("ef21_sgd_ideal",
+               "EF21-SGD-ideal: g_i = grad f_i + C(sto. grad - grad f_i) (study only)",
+               N::kContractive, {}, make_ef21_sgd_ideal),
+        method("ef21_sgdm_ideal", "EF21-SGDM-ideal: momentum-damped noise (study only)",
+               N::kContractive, {"eta"}, make_ef21_sgdm_ideal),
+        method("diana", "DIANA: shifts h_i learn grad f_i(x*) (Mishchenko et al. 2019)",
+               N::kUnbiased, {"alpha"}, make_diana, nullptr),
+        method("ec_sgd_diana", "EC-SGD-DIANA: error feedback + DIANA shifts (Gorbunov et al. 2020)",
+               N::kContractive, {"quantizer", "alpha"}, make_ec_sgd_diana, nullptr),
+        method("ec_lsvrg_diana",
+               "EC-LSVRG-DIANA: EC-SGD-DIANA with L-SVRG gradients (Gorbunov et al. 2020)",
+               N::kContractive, {"quantizer", "alpha", "lsvrg_p"}, make_ec_lsvrg_diana, nullptr),
+    };
+    for (auto& m : r) {
+      // Partial participation: DCGD and GD (Horváth & Richtárik, §4.2).
+      m.partial_participation = m.name == "gd" || m.name == "dcgd";
+      // The EC-*-DIANA workers keep shifts the model alone cannot restore.
+      m.model_downlink = !m.takes("quantizer");
+      // EF21's Theorem 3 and EF21+'s Theorem 4 (PL); GD is EF21 with the identity.
+      if (m.name == "gd" || m.name == "ef21" || m.name == "ef21_plus") m.pl_theory = ef21_pl_gamma;
+    }
+    return r;
+  }();
+  return registry;
+}
+
+bool MethodInfo::takes(const std::string& param) const {
+  return std::find(params.begin(), params.end(), param) != params.end();
+}
+
+const MethodInfo& find_method(const std::string& name) {
+  std::string names;
+  for (const auto& info : method_registry()) {
+    if (info.name == name) return info;
+    names += (names.empty() ? "" : ", ") + info.name;
+  }
+  throw InputError("unknown method '" + name + "' (valid: " + names + ")");
+}
+
+std::string methods_taking(const std::string& param) {
+  std::vector<std::string> names;
+  for (const auto& m : method_registry())
+    if (m.takes(param)) names.push_back(m.name);
+  std::string out;
+  for (std::size_t i = 0; i < names.size(); ++i)
+    out += (i == 0 ? "" : i + 1 == names.size() ? " and " : ", ") + names[i];
+  return out;
+}
+
+void check_compressor(CompressorNeed need, const Compressor& C, int d, const std::string& what) {
+  if (need == CompressorNeed::kUnbiased && C.klass() != CompressorClass::kUnbiased)
+    throw InputError(what +
+                     " needs an unbiased compressor (natural, qsgd, rand_k_unbiased, ...), "
+                     "not " +
+                     C.label());
+  if (need != CompressorNeed::kContractive || C.alpha(d) > 0.0) return;
+  std::string why = C.label() + " is not contractive";
+  if (C.klass() == CompressorClass::kUnbiased)
+    why = C.label() + " is unbiased with delta = " + std::to_string(C.delta(d)) +
+          " >= 2, so not contractive";
+  throw InputError(what + " needs a contractive compressor (alpha > 0): " + why +
+                   "; use a contractive one (top_k, rand_k, scaled_sign, ...) or dcgd");
+}
+
+double dcsgd_theory_gamma(double L, double delta, int n) {
+  const double delta_n = (delta - 1.0) / n + 1.0;
+  return 1.0 / (2.0 * delta_n * L);
+}
+
+double theory_gamma(const std::string& method, const Compressor& C, const Problem& p) {
+  const MethodInfo& m = find_method(method);
+  if (m.theory == nullptr)
+    throw InputError(
+        "method " + method +
+        " has no theoretical stepsize in efsim; give an absolute one: stepsize: {gamma: ...}");
+  return m.theory(method, C, p);
+}
+
+double pl_theory_gamma(const std::string& method, const Compressor& C, const Problem& p) {
+  const MethodInfo& m = find_method(method);
+  if (m.pl_theory == nullptr) {
+    std::string names;
+    for (const auto& info : method_registry())
+      if (info.pl_theory != nullptr) names += (names.empty() ? "" : ", ") + info.name;
+    throw InputError("theory: pl is EF21's Theorem 3 (and EF21+'s Theorem 4): methods " + names +
+                     ", not " + method);
+  }
+  return m.pl_theory(method, C, p);
+}
+
+}  // namespace efsim::alg
