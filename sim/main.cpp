@@ -12,10 +12,10 @@
 #include "algorithms/core/error.hpp"
 #include "algorithms/methods/method.hpp"
 #include "platforms/topology.hpp"
-#include "sim/recorder.hpp"
-#include "sim/scenario.hpp"
-#include "sim/simgrid_runner.hpp"
-#include "sim/sweep.hpp"
+#include "sim/network/simgrid_runner.hpp"
+#include "sim/scenario/scenario.hpp"
+#include "sim/sweep/recorder.hpp"
+#include "sim/sweep/sweep.hpp"
 #include "sim/version.hpp"
 
 namespace {

@@ -9,4 +9,7 @@ namespace efsim::sim {
 // digits, others via "%.<p>g" with the smallest exact p; "nan", "inf", "-inf".
 std::string exact(double v);
 
+// A JSON string literal of v (quotes, backslashes and control characters escaped).
+std::string json_quote(const std::string& v);
+
 }  // namespace efsim::sim

@@ -11,8 +11,8 @@
 #include "algorithms/problems/glm.hpp"
 #include "algorithms/runner/sync_runner.hpp"
 #include "platforms/star.hpp"
-#include "sim/recorder.hpp"
-#include "sim/simgrid_runner.hpp"
+#include "sim/network/simgrid_runner.hpp"
+#include "sim/sweep/recorder.hpp"
 #include "test_util.hpp"
 
 namespace efsim::alg {

@@ -1,7 +1,7 @@
 // Tests of sim/scenario (load, validate, expand) and sim/units. Scenario files are written to a
 // temporary folder; expected line numbers are found in the text written (not computed by the
 // product), and every error must be an efsim::InputError naming file, line and key.
-#include "sim/scenario.hpp"
+#include "sim/scenario/scenario.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "algorithms/core/error.hpp"
-#include "sim/run_grid.hpp"
-#include "sim/units.hpp"
+#include "sim/scenario/run_grid.hpp"
+#include "sim/scenario/units.hpp"
 #include "test_util.hpp"
 
 namespace {

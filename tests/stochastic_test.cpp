@@ -11,7 +11,7 @@
 #include "algorithms/problems/glm.hpp"
 #include "algorithms/problems/quadratic.hpp"
 #include "algorithms/runner/sync_runner.hpp"
-#include "sim/recorder.hpp"
+#include "sim/sweep/recorder.hpp"
 #include "test_util.hpp"
 
 namespace efsim::alg {

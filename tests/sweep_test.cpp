@@ -1,7 +1,7 @@
 // Sweeps as users run them (the real binary): parallel runs give the same bytes, a killed sweep
 // resumes without redoing finished runs, shards merge into the unsharded result, stepsize
 // tuning keeps the best run, and the report is written from the result files.
-#include "sim/sweep.hpp"
+#include "sim/sweep/sweep.hpp"
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -14,7 +14,7 @@
 #include <map>
 #include <thread>
 
-#include "sim/recorder.hpp"
+#include "sim/sweep/recorder.hpp"
 #include "test_util.hpp"
 
 extern char** environ;

@@ -14,8 +14,8 @@
 #include "algorithms/methods/method.hpp"
 #include "algorithms/problems/glm.hpp"
 #include "algorithms/runner/sync_runner.hpp"
-#include "sim/recorder.hpp"
-#include "sim/simgrid_runner.hpp"
+#include "sim/network/simgrid_runner.hpp"
+#include "sim/sweep/recorder.hpp"
 #include "sim/text.hpp"
 #include "test_util.hpp"
 

@@ -11,7 +11,7 @@
 #include "algorithms/problems/images.hpp"
 #include "algorithms/wire/codec.hpp"
 #include "compressor_examples.hpp"
-#include "sim/scenario.hpp"
+#include "sim/scenario/scenario.hpp"
 
 namespace efsim::fuzz {
 

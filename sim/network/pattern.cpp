@@ -1,4 +1,4 @@
-#include "sim/pattern.hpp"
+#include "sim/network/pattern.hpp"
 
 #include "algorithms/core/error.hpp"
 

@@ -11,7 +11,7 @@
 #include "algorithms/methods/method.hpp"
 #include "algorithms/runner/monitor.hpp"
 #include "platforms/topology.hpp"
-#include "sim/pattern.hpp"
+#include "sim/network/pattern.hpp"
 
 namespace efsim::sim {
 

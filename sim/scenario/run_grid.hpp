@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "sim/scenario.hpp"
-#include "sim/yaml_reader.hpp"
+#include "sim/scenario/scenario.hpp"
+#include "sim/scenario/yaml_reader.hpp"
 
 namespace efsim::sim {
 

@@ -1,4 +1,4 @@
-#include "sim/recorder.hpp"
+#include "sim/sweep/recorder.hpp"
 
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
@@ -86,49 +86,32 @@ std::vector<alg::TraceRow> read_trace_csv(const std::string& path) {
 
 namespace {
 
-std::string quote(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
 // JSON has no inf/nan: write them as strings.
-std::string jnum(double v) { return std::isfinite(v) ? exact(v) : quote(exact(v)); }
+std::string jnum(double v) { return std::isfinite(v) ? exact(v) : json_quote(exact(v)); }
 
 }  // namespace
 
 std::string run_json(const RunRecord& r) {
   std::ostringstream os;
   os << "{\n"
-     << "  \"id\": " << quote(r.id) << ",\n"
-     << "  \"fingerprint\": " << quote(r.fingerprint) << ",\n"
-     << "  \"tune_group\": " << quote(r.tune_group) << ",\n"
-     << "  \"scenario\": " << quote(r.scenario) << ",\n"
-     << "  \"method\": " << quote(r.method) << ",\n"
-     << "  \"compressor\": {\"label\": " << quote(r.compressor) << ", \"k\": " << r.k
+     << "  \"id\": " << json_quote(r.id) << ",\n"
+     << "  \"fingerprint\": " << json_quote(r.fingerprint) << ",\n"
+     << "  \"tune_group\": " << json_quote(r.tune_group) << ",\n"
+     << "  \"scenario\": " << json_quote(r.scenario) << ",\n"
+     << "  \"method\": " << json_quote(r.method) << ",\n"
+     << "  \"compressor\": {\"label\": " << json_quote(r.compressor) << ", \"k\": " << r.k
      << ", \"alpha\": " << jnum(r.alpha) << ", \"delta\": " << jnum(r.delta) << "},\n"
-     << "  \"stepsize\": {" << quote(r.stepsize) << ": " << jnum(r.stepsize_value)
+     << "  \"stepsize\": {" << json_quote(r.stepsize) << ": " << jnum(r.stepsize_value)
      << ", \"gamma\": " << jnum(r.gamma) << "},\n"
      << "  \"stochastic\": {\"batch\": " << r.batch << ", \"batch_init\": " << r.batch_init
      << ", \"eta\": " << jnum(r.eta) << ", \"beta\": " << jnum(r.beta) << "},\n"
      << "  \"f_star\": " << jnum(r.f_star) << ",\n"
      << "  \"smoothness\": {\"L\": " << jnum(r.L) << ", \"L_tilde\": " << jnum(r.L_tilde) << "},\n"
      << "  \"seed\": " << r.seed << ",\n"
-     << "  \"network_model\": " << quote(r.network_model) << ",\n"
-     << "  \"platform\": " << quote(r.platform) << ",\n"
-     << "  \"platform_name\": " << quote(r.platform_name) << ",\n"
-     << "  \"problem\": " << quote(r.problem) << ",\n"
+     << "  \"network_model\": " << json_quote(r.network_model) << ",\n"
+     << "  \"platform\": " << json_quote(r.platform) << ",\n"
+     << "  \"platform_name\": " << json_quote(r.platform_name) << ",\n"
+     << "  \"problem\": " << json_quote(r.problem) << ",\n"
      << "  \"workers\": " << r.workers << ",\n"
      << "  \"dim\": " << r.dim << ",\n"
      << "  \"wire\": {\"value_bits\": " << r.value_bits << ", \"index_bits\": " << r.index_bits
@@ -137,9 +120,10 @@ std::string run_json(const RunRecord& r) {
      << ", \"grad_norm_sq\": " << jnum(r.stop.target_grad_norm_sq)
      << ", \"max_sim_time_s\": " << jnum(r.stop.max_sim_time_s)
      << ", \"divergence_factor\": " << jnum(r.stop.divergence_factor) << "},\n"
-     << "  \"result\": {\"stop_reason\": " << quote(r.stop_reason) << ", \"rounds\": " << r.rounds
-     << ", \"sim_time_s\": " << jnum(r.sim_time_s) << ", \"f\": " << jnum(r.final_f)
-     << ", \"grad_norm_sq\": " << jnum(r.final_grad_norm_sq) << "}\n"
+     << "  \"result\": {\"stop_reason\": " << json_quote(r.stop_reason)
+     << ", \"rounds\": " << r.rounds << ", \"sim_time_s\": " << jnum(r.sim_time_s)
+     << ", \"f\": " << jnum(r.final_f) << ", \"grad_norm_sq\": " << jnum(r.final_grad_norm_sq)
+     << "}\n"
      << "}\n";
   return os.str();
 }

@@ -1,4 +1,4 @@
-#include "sim/run_grid.hpp"
+#include "sim/scenario/run_grid.hpp"
 
 #include <algorithm>
 #include <map>
@@ -6,7 +6,7 @@
 
 #include "algorithms/core/error.hpp"
 #include "algorithms/methods/method.hpp"
-#include "sim/pattern.hpp"
+#include "sim/network/pattern.hpp"
 #include "sim/text.hpp"
 
 namespace efsim::sim {

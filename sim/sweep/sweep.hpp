@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "sim/build.hpp"
-#include "sim/recorder.hpp"
-#include "sim/scenario.hpp"
+#include "sim/scenario/scenario.hpp"
+#include "sim/sweep/build.hpp"
+#include "sim/sweep/recorder.hpp"
 
 namespace efsim::sim {
 
@@ -25,17 +25,6 @@ struct SweepOptions {
   double run_timeout_s = 0;              // kill a run after this much wall-clock time (0: never)
   std::vector<std::string> overrides;    // the --set values, recorded in sweep.json
 };
-
-// Runs one resolved run in the current process (it creates the SimGrid engine) and writes
-// DIR/runs/<id>/ atomically (written under a temporary name, then renamed).
-void execute_run(const Scenario& s, const ProblemSetup& setup, const ResolvedRun& run,
-                 const std::string& fingerprint, const std::string& out_dir);
-
-// What determines every run's result besides the run itself: the efsim version, the scenario's
-// settings, and the contents of its dataset and platform files. Read once per sweep.
-std::string inputs_digest(const Scenario& s);
-// The resume key of one run: 16 hex digits of a hash of the inputs digest and the resolved run.
-std::string run_fingerprint(const std::string& inputs, const ResolvedRun& run);
 
 // A sweep with more runs than this needs --yes (a typo in a list should not start 10,000 runs).
 inline constexpr std::size_t kLargeSweep = 1000;

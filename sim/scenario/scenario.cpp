@@ -1,4 +1,4 @@
-#include "sim/scenario.hpp"
+#include "sim/scenario/scenario.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -14,10 +14,10 @@
 
 #include "algorithms/core/error.hpp"
 #include "algorithms/methods/method.hpp"
-#include "sim/run_grid.hpp"
+#include "sim/scenario/run_grid.hpp"
+#include "sim/scenario/units.hpp"
+#include "sim/scenario/yaml_reader.hpp"
 #include "sim/text.hpp"
-#include "sim/units.hpp"
-#include "sim/yaml_reader.hpp"
 
 namespace efsim::sim {
 

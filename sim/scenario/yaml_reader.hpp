@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/units.hpp"
+#include "sim/scenario/units.hpp"
 
 namespace efsim::sim {
 

@@ -1,4 +1,4 @@
-#include "sim/yaml_reader.hpp"
+#include "sim/scenario/yaml_reader.hpp"
 
 #include <algorithm>
 #include <cerrno>

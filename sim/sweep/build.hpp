@@ -7,7 +7,7 @@
 #include <string>
 
 #include "algorithms/methods/method.hpp"
-#include "sim/scenario.hpp"
+#include "sim/scenario/scenario.hpp"
 
 namespace efsim::sim {
 
@@ -36,6 +36,10 @@ struct ResolvedRun {
 // Checks the run against the problem (k <= d, theory stepsize needs alpha > 0) and resolves its
 // stepsize. Throws InputError naming the run's origin.
 ResolvedRun resolve_run(const Scenario& scenario, const ProblemSetup& setup, const RunSpec& run);
+
+// The SimGrid XML of a generated platform ("" for kind: file), and one line describing it.
+std::string platform_xml(const PlatformSpec& p);
+std::string platform_summary(const PlatformSpec& p);
 
 // Builds the method's master and nodes for a resolved run.
 alg::MethodInstance instantiate(const ResolvedRun& run, const ProblemSetup& setup);

@@ -1,4 +1,4 @@
-#include "sim/simgrid_runner.hpp"
+#include "sim/network/simgrid_runner.hpp"
 
 #include <algorithm>
 #include <cmath>

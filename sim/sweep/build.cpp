@@ -1,9 +1,14 @@
-#include "sim/build.hpp"
+#include "sim/sweep/build.hpp"
+
+#include <cstdio>
 
 #include "algorithms/core/error.hpp"
 #include "algorithms/problems/glm.hpp"
 #include "algorithms/problems/quadratic.hpp"
 #include "algorithms/problems/softmax.hpp"
+#include "platforms/star.hpp"
+#include "platforms/topology.hpp"
+#include "sim/network/pattern.hpp"
 
 namespace efsim::sim {
 
@@ -129,6 +134,25 @@ alg::MethodInstance instantiate(const ResolvedRun& run, const ProblemSetup& setu
     m.stragglers =
         std::make_shared<alg::Stragglers>(run.stragglers, setup.problem->num_workers(), run.seed);
   return m;
+}
+
+std::string platform_xml(const PlatformSpec& p) {
+  if (p.kind == "file") return "";
+  if (p.kind == "star") return platforms::star_platform_xml(p.star);
+  return platforms::topology_xml(platforms::make_topology(p.topology),
+                                 peer_pairs(p.topology.workers));
+}
+
+std::string platform_summary(const PlatformSpec& p) {
+  if (p.kind == "file") return "file " + p.file;
+  if (p.kind != "star") return platforms::make_topology(p.topology).description;
+  const auto& st = p.star;
+  char buf[256];
+  std::snprintf(buf, sizeof buf,
+                "star: %d workers, %g Mbps / %g ms links, master %g Mbps, %g Gflop/s workers",
+                st.workers, st.worker_bandwidth_Bps * 8 / 1e6, st.worker_latency_s * 1e3,
+                st.master_bandwidth_Bps * 8 / 1e6, st.worker_speed_flops / 1e9);
+  return buf;
 }
 
 }  // namespace efsim::sim

@@ -1,4 +1,4 @@
-#include "sim/analytic_star.hpp"
+#include "sim/network/analytic_star.hpp"
 
 #include <algorithm>
 #include <cassert>

@@ -1,0 +1,101 @@
+#include "sim/sweep/execute.hpp"
+
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "algorithms/core/error.hpp"
+#include "platforms/star.hpp"
+#include "sim/network/simgrid_runner.hpp"
+
+namespace efsim::sim {
+
+namespace fs = std::filesystem;
+
+void execute_run(const Scenario& s, const ProblemSetup& setup, const ResolvedRun& run,
+                 const std::string& fingerprint, const std::string& out_dir) {
+  const fs::path final_dir = fs::path(out_dir) / "runs" / run.spec.id;
+  const fs::path tmp_dir =
+      fs::path(out_dir) / "runs" / (".tmp-" + run.spec.id + "-" + std::to_string(::getpid()));
+  fs::remove_all(tmp_dir);
+  fs::create_directories(tmp_dir);
+
+  const PlatformSpec& platform = s.platforms[run.spec.platform];
+  NetworkSetup net;
+  net.model = s.network_model;
+  net.pattern = parse_pattern(run.spec.pattern);
+  net.wire = s.wire;
+  if (platform.kind != "file") {
+    net.platform_file = (tmp_dir / "platform.xml").string();
+    write_file_atomic(net.platform_file, platform_xml(platform));
+    net.master = platforms::master_host_name();
+    for (int i = 0; i < s.problem.workers; ++i)
+      net.workers.push_back(platforms::worker_host_name(i));
+  } else {
+    net.platform_file = platform.file;
+    net.master = platform.master;
+    net.workers = platform.workers;
+    net.workers_glob = platform.workers_glob;
+  }
+
+  alg::MethodInstance method = instantiate(run, setup);
+  alg::Monitor monitor(*setup.problem, s.stop);
+  alg::StopReason reason;
+  try {
+    reason = run_simgrid(net, method, monitor, s.seed);
+  } catch (const InputError& e) {
+    throw InputError(s.path + ": key 'platform': " + e.what());
+  }
+
+  RunRecord rec = run_record(s, setup, run);
+  rec.fingerprint = fingerprint;
+  rec.stop_reason = alg::to_string(reason);
+  const auto& last = monitor.trace().back();
+  rec.rounds = last.round;
+  rec.sim_time_s = last.sim_time_s;
+  rec.final_f = last.f;
+  rec.final_grad_norm_sq = last.grad_norm_sq;
+
+  write_file_atomic((tmp_dir / "trace.csv").string(), trace_csv(monitor.trace()));
+  write_file_atomic((tmp_dir / "run.json").string(), run_json(rec));
+  fs::remove_all(final_dir);
+  fs::rename(tmp_dir, final_dir);
+}
+
+RunRecord run_record(const Scenario& s, const ProblemSetup& setup, const ResolvedRun& run) {
+  RunRecord rec;
+  const PlatformSpec& platform = s.platforms[run.spec.platform];
+  rec.id = run.spec.id;
+  rec.tune_group = run.spec.tune_group;
+  rec.scenario = s.name;
+  rec.method = run.spec.method;
+  rec.compressor = run.compressor->label();
+  rec.delta = run.compressor->delta(setup.problem->dim());
+  rec.k = run.spec.compressor.k;
+  rec.stepsize = !run.spec.stepsize.theory ? "gamma"
+                 : run.spec.stepsize.pl    ? "pl_theory_multiplier"
+                                           : "theory_multiplier";
+  rec.stepsize_value = run.spec.stepsize.value;
+  rec.gamma = run.gamma;
+  rec.batch = static_cast<int>(run.spec.param("batch"));
+  rec.batch_init = static_cast<int>(run.spec.param("batch_init"));
+  rec.eta = run.spec.param("eta");
+  rec.beta = run.spec.param("beta");
+  rec.f_star = setup.problem->optimal_value();
+  rec.alpha = run.alpha;
+  rec.L = setup.L;
+  rec.L_tilde = setup.L_tilde;
+  rec.seed = s.seed;
+  rec.network_model = s.network_model;
+  rec.platform = platform_summary(platform);
+  rec.platform_name = platform.name;
+  rec.problem = setup.problem->describe();
+  rec.workers = setup.problem->num_workers();
+  rec.dim = setup.problem->dim();
+  rec.value_bits = s.wire.value_bits;
+  rec.index_bits = s.wire.index_bits_for(rec.dim);
+  rec.stop = s.stop;
+  return rec;
+}
+
+}  // namespace efsim::sim
