@@ -10,7 +10,7 @@ cd "$(dirname "$0")"
 
 PACKAGES=(g++ cmake make pkg-config libsimgrid-dev libeigen3-dev libboost-graph-dev
           libgtest-dev libyaml-cpp-dev libbenchmark-dev python3-matplotlib
-                    zlib1g-dev dataset-fashion-mnist libjemalloc-dev)
+                    zlib1g-dev dataset-fashion-mnist libjemalloc-dev libns3-dev)
 JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 install_missing() {

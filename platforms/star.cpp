@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <sstream>
 
+#include "platforms/topology.hpp"
+
 namespace efsim::platforms {
 
 std::string xml_number(double v) {
@@ -13,6 +15,19 @@ std::string xml_number(double v) {
 
 std::string master_host_name() { return "master"; }
 std::string worker_host_name(int i) { return "worker-" + std::to_string(i); }
+
+TopologySpec star_topology(const StarSpec& st) {
+  TopologySpec spec;
+  spec.kind = "star";
+  spec.workers = st.workers;
+  spec.bandwidth_Bps = st.worker_bandwidth_Bps;
+  spec.latency_s = st.worker_latency_s;
+  spec.master_bandwidth_Bps = st.master_bandwidth_Bps;
+  spec.master_latency_s = st.master_latency_s;
+  spec.worker_speed_flops = st.worker_speed_flops;
+  spec.master_speed_flops = st.master_speed_flops;
+  return spec;
+}
 
 std::string star_platform_xml(const StarSpec& s) {
   std::ostringstream os;

@@ -24,6 +24,10 @@ std::string xml_number(double v);
 
 std::string master_host_name();
 std::string worker_host_name(int i);
+// The star as a topology of kind star (one switch), for the graph analysis and the ns-3 form.
+struct TopologySpec;
+TopologySpec star_topology(const StarSpec& spec);
+
 // The SimGrid platform XML (version 4.1) for the star.
 std::string star_platform_xml(const StarSpec& spec);
 

@@ -85,6 +85,13 @@ std::vector<VertexId> route(const Topology& t, VertexId from, VertexId to);
 // and routes between the workers of each pair in `peers` (indices into t.workers).
 std::string topology_xml(const Topology& t, const std::vector<std::pair<int, int>>& peers = {});
 
+// The same platform for SimGrid's packet-level ns-3 model (network_model: ns3): a Floyd zone
+// with one <router> per switch and one symmetrical single-link route per link. SimGrid 3.32's
+// ns-3 binding builds an ns-3 point-to-point link from each single-link route only (it ignores
+// Cluster zones and longer routes, then aborts at the first transfer); ns-3 then routes packets
+// itself (fewest hops), SimGrid computes the host-to-host routes from the same links.
+std::string topology_xml_ns3(const Topology& t);
+
 // Graphviz DOT of the graph (hosts as boxes, links labelled with bandwidth and latency).
 std::string topology_dot(const Topology& t);
 

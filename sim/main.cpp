@@ -276,18 +276,9 @@ int cmd_topology(const std::vector<std::string>& args) {
     return 0;
   }
   const auto s = efsim::sim::load_scenario(scenario, overrides);
-  efsim::platforms::TopologySpec spec = s.platform.topology;
-  if (s.platform.kind == "star") {  // the star of star.hpp, as a graph
-    const auto& st = s.platform.star;
-    spec.kind = "star";
-    spec.workers = st.workers;
-    spec.bandwidth_Bps = st.worker_bandwidth_Bps;
-    spec.latency_s = st.worker_latency_s;
-    spec.master_bandwidth_Bps = st.master_bandwidth_Bps;
-    spec.master_latency_s = st.master_latency_s;
-    spec.worker_speed_flops = st.worker_speed_flops;
-    spec.master_speed_flops = st.master_speed_flops;
-  }
+  const efsim::platforms::TopologySpec spec = s.platform.kind == "star"
+                                                  ? efsim::platforms::star_topology(s.platform.star)
+                                                  : s.platform.topology;
   const auto t = efsim::platforms::make_topology(spec);
   print_analysis(t.description, t.workers.size(), efsim::platforms::analyse(t), bytes);
   if (!dot.empty()) {

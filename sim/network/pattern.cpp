@@ -31,6 +31,11 @@ Pattern parse_pattern(const std::string& name) {
   throw InputError("unknown communication pattern '" + name + "'");
 }
 
+const std::vector<std::string>& network_model_names() {
+  static const std::vector<std::string> names = {"simgrid", "cm02", "textbook", "ns3"};
+  return names;
+}
+
 std::vector<int> tree_children(int i, int n) {
   std::vector<int> c;
   for (int k : {2 * i + 2, 2 * i + 3})

@@ -17,6 +17,14 @@ std::string to_string(Pattern p);
 Pattern parse_pattern(const std::string& name);  // throws InputError
 const std::vector<std::string>& pattern_names();
 
+// The network models a scenario can name (network_model):
+//   simgrid   SimGrid's LV08 flow model, calibrated against TCP (latency x 13.01, bandwidth x
+//             0.97, a TCP window cap);
+//   cm02      the flow model without calibration (latency + size / bandwidth per flow, shared);
+//   textbook  exactly latency + size / bandwidth (CM02, cross-traffic and window cap off);
+//   ns3       packet-level TCP in ns-3 (SimGrid's binding; a new connection per message).
+const std::vector<std::string>& network_model_names();
+
 // The tree pattern's binary tree, in heap order over (master, worker 0, ..., worker n-1):
 // worker i's parent worker (-1: the master) and its children among n workers.
 inline int tree_parent(int i) { return i / 2 - 1; }

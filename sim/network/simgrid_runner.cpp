@@ -6,13 +6,16 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <simgrid/s4u.hpp>
 #include <stdexcept>
+#include <tuple>
 
 #include "algorithms/core/error.hpp"
 #include "algorithms/runner/sync_runner.hpp"
 #include "platforms/topology.hpp"
+#include "sim/network/ns3_setup.hpp"
 
 namespace sg4 = simgrid::s4u;
 
@@ -93,16 +96,22 @@ struct Shared {
   // Event times of the current round, for the time breakdown (written by the workers).
   std::vector<double> received_at, compute_s, arrived_at;
   alg::StopReason reason = alg::StopReason::kRunning;
+  std::size_t min_bytes = 0;  // ns-3: a 0-byte transfer never completes, so at least 1
 };
+
+// A blocking host-to-host transfer of `bytes` (the pattern's actors call nothing else).
+void send(const Shared* sh, sg4::Host* from, sg4::Host* to, std::size_t bytes) {
+  sg4::Comm::sendto(from, to, std::max(bytes, sh->min_bytes));
+}
 
 void downlink(Shared* sh, int i, sg4::Host* self) {
   const std::size_t bytes = sh->down->size_bytes();
   if (sh->pattern == Pattern::kParameterServer) {
-    sg4::Comm::sendto(sh->master_host, self, bytes);
+    send(sh, sh->master_host, self, bytes);
   } else if (sh->pattern == Pattern::kTree) {
     sh->have_down[i]->acquire();
     const int p = tree_parent(i);
-    sg4::Comm::sendto(p < 0 ? sh->master_host : sh->worker_hosts[p], self, bytes);
+    send(sh, p < 0 ? sh->master_host : sh->worker_hosts[p], self, bytes);
     for (int c : tree_children(i, static_cast<int>(sh->worker_hosts.size())))
       sh->have_down[c]->release();
   }  // ring patterns: every worker formed the aggregate itself at the end of the last round
@@ -111,7 +120,7 @@ void downlink(Shared* sh, int i, sg4::Host* self) {
 void uplink(Shared* sh, int i, sg4::Host* self) {
   const int n = static_cast<int>(sh->worker_hosts.size());
   if (sh->pattern == Pattern::kParameterServer) {
-    sg4::Comm::sendto(self, sh->master_host, sh->up[i].size_bytes());
+    send(sh, self, sh->master_host, sh->up[i].size_bytes());
   } else if (sh->pattern == Pattern::kTree) {
     const std::vector<int> children = tree_children(i, n);
     for (std::size_t c = 0; c < children.size(); ++c) sh->have_up[i]->acquire();  // all arrived
@@ -119,7 +128,7 @@ void uplink(Shared* sh, int i, sg4::Host* self) {
     for (int c : children) bytes += sh->subtree_bytes[c];
     sh->subtree_bytes[i] = bytes;
     const int p = tree_parent(i);
-    sg4::Comm::sendto(self, p < 0 ? sh->master_host : sh->worker_hosts[p], bytes);
+    send(sh, self, p < 0 ? sh->master_host : sh->worker_hosts[p], bytes);
     if (p >= 0) sh->have_up[p]->release();
   } else if (n > 1) {
     const int next = (i + 1) % n;
@@ -129,7 +138,7 @@ void uplink(Shared* sh, int i, sg4::Host* self) {
       if (s > 0) sh->got[i]->acquire();  // the block to pass on has arrived
       const std::size_t bytes =
           gather ? sh->up[((i - s) % n + n) % n].size_bytes() : sh->chunk_bytes;
-      sg4::Comm::sendto(self, sh->worker_hosts[next], bytes);
+      send(sh, self, sh->worker_hosts[next], bytes);
       sh->got[next]->release();
     }
     sh->got[i]->acquire();  // the last block
@@ -304,6 +313,10 @@ std::vector<std::string> simgrid_options(const std::string& model) {
     // their own links' bandwidth (seen on a star: 3 of 4 broadcasts took latency only).
     opts.insert(opts.end(), {"--cfg=network/model:CM02", "--cfg=network/crosstraffic:0",
                              "--cfg=network/TCP-gamma:1e30"});
+  } else if (model == "cm02") {
+    opts.push_back("--cfg=network/model:CM02");  // flow model without LV08's TCP calibration
+  } else if (model == "ns3") {
+    opts.push_back("--cfg=network/model:ns-3");  // packet-level TCP (ns3_setup.hpp)
   }
   return opts;
 }
@@ -311,7 +324,8 @@ std::vector<std::string> simgrid_options(const std::string& model) {
 namespace {
 
 // The SimGrid engine of this process, with the platform loaded (one engine per process).
-std::unique_ptr<sg4::Engine> make_engine(const NetworkSetup& net) {
+std::unique_ptr<sg4::Engine> make_engine(const NetworkSetup& net,
+                                         std::optional<Ns3LinkedHosts>* ns3_links = nullptr) {
   std::vector<std::string> args = {"efsim"};
   for (const auto& o : simgrid_options(net.model)) args.push_back(o);
   std::vector<char*> argv;
@@ -319,6 +333,10 @@ std::unique_ptr<sg4::Engine> make_engine(const NetworkSetup& net) {
   argv.push_back(nullptr);
   int argc = static_cast<int>(args.size());
   auto engine = std::make_unique<sg4::Engine>(&argc, argv.data());
+  if (net.model == "ns3") {
+    configure_ns3();
+    if (ns3_links != nullptr) ns3_links->emplace();
+  }
   try {
     engine->load_platform(net.platform_file);
     engine->seal_platform();
@@ -356,11 +374,30 @@ std::pair<sg4::Host*, std::vector<sg4::Host*>> resolve_hosts(const sg4::Engine& 
   return {master_host, worker_hosts};
 }
 
+// The engine with the platform loaded, and the master and worker hosts.
+struct OpenPlatform {
+  std::unique_ptr<sg4::Engine> engine;
+  sg4::Host* master = nullptr;
+  std::vector<sg4::Host*> workers;
+};
+
+OpenPlatform open_platform(const NetworkSetup& net) {
+  std::optional<Ns3LinkedHosts> ns3_links;
+  OpenPlatform p;
+  p.engine = make_engine(net, &ns3_links);
+  std::tie(p.master, p.workers) = resolve_hosts(*p.engine, net);
+  if (ns3_links) {
+    std::vector<std::string> names = {p.master->get_name()};
+    for (const sg4::Host* w : p.workers) names.push_back(w->get_name());
+    ns3_links->check(net.platform_file, names);
+  }
+  return p;
+}
+
 }  // namespace
 
 platforms::RoutedPlatform load_routes(const NetworkSetup& net) {
-  const auto engine = make_engine(net);
-  const auto [master, workers] = resolve_hosts(*engine, net);
+  const auto [engine, master, workers] = open_platform(net);
   platforms::RoutedPlatform p;
   p.source = net.platform_file;
   p.hosts = engine->get_host_count();
@@ -401,10 +438,8 @@ platforms::RoutedPlatform load_routes(const NetworkSetup& net) {
 
 alg::StopReason run_simgrid(const NetworkSetup& net, alg::MethodInstance& method,
                             alg::Monitor& monitor, std::uint64_t seed) {
-  const auto engine_ptr = make_engine(net);
-  sg4::Engine& engine = *engine_ptr;
+  const auto [engine, master_host, worker_hosts] = open_platform(net);
   const int n = static_cast<int>(method.nodes.size());
-  const auto [master_host, worker_hosts] = resolve_hosts(engine, net);
   if (static_cast<int>(worker_hosts.size()) != n)
     throw InputError(net.platform_file + ": " + std::to_string(worker_hosts.size()) +
                      " worker hosts found but the problem has " + std::to_string(n) + " workers");
@@ -420,6 +455,7 @@ alg::StopReason run_simgrid(const NetworkSetup& net, alg::MethodInstance& method
   sh.master_host = master_host;
   sh.worker_hosts = worker_hosts;
   sh.pattern = net.pattern;
+  if (net.model == "ns3") sh.min_bytes = 1;
   if (net.pattern != Pattern::kParameterServer && alg::partial(method))
     throw InputError("pattern " + to_string(net.pattern) +
                      ": needs every worker in every round (no partial participation)");
@@ -441,7 +477,7 @@ alg::StopReason run_simgrid(const NetworkSetup& net, alg::MethodInstance& method
   sg4::Actor::create("master", master_host, master_actor, &sh);
   for (int i = 0; i < n; ++i)
     sg4::Actor::create("worker-" + std::to_string(i), worker_hosts[i], worker_actor, &sh, i);
-  engine.run();
+  engine->run();
   if (deadlock || sh.reason == alg::StopReason::kRunning)
     throw std::runtime_error("the simulation deadlocked before the run finished");
   return sh.reason;

@@ -14,6 +14,7 @@
 
 #include "algorithms/core/error.hpp"
 #include "algorithms/methods/method.hpp"
+#include "sim/network/pattern.hpp"
 #include "sim/scenario/run_grid.hpp"
 #include "sim/scenario/units.hpp"
 #include "sim/scenario/yaml_reader.hpp"
@@ -369,7 +370,7 @@ Scenario load_scenario(const std::string& path, const std::vector<std::string>& 
     s.seed = static_cast<std::uint64_t>(
         r.integer(root["seed"], "seed", 0, std::numeric_limits<long>::max()));
   if (root["network_model"])
-    s.network_model = r.choice(root["network_model"], "network_model", {"simgrid", "textbook"});
+    s.network_model = r.choice(root["network_model"], "network_model", network_model_names());
   const std::string dir = fs::absolute(path).parent_path().string();
   parse_problem(r, root["problem"], dir, s);
   // One platform, or a list of named platforms: every run is then run on each (a sweep axis).

@@ -83,7 +83,7 @@ struct Scenario {
   std::string path;  // the scenario file
   std::string name;  // `name`, or the file's stem
   std::uint64_t seed = 1;
-  std::string network_model = "simgrid";  // simgrid | textbook
+  std::string network_model = "simgrid";  // simgrid | cm02 | textbook | ns3 (network_model_names)
   PlatformSpec platform;                  // the first of `platforms`
   std::vector<PlatformSpec> platforms;    // every run runs on each
   ProblemSpec problem;

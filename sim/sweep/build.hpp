@@ -37,8 +37,9 @@ struct ResolvedRun {
 // stepsize. Throws InputError naming the run's origin.
 ResolvedRun resolve_run(const Scenario& scenario, const ProblemSetup& setup, const RunSpec& run);
 
-// The SimGrid XML of a generated platform ("" for kind: file), and one line describing it.
-std::string platform_xml(const PlatformSpec& p);
+// The SimGrid XML of a generated platform under a network model ("" for kind: file), and one
+// line describing the platform.
+std::string platform_xml(const PlatformSpec& p, const std::string& network_model);
 std::string platform_summary(const PlatformSpec& p);
 
 // Builds the method's master and nodes for a resolved run.

@@ -27,7 +27,7 @@ void execute_run(const Scenario& s, const ProblemSetup& setup, const ResolvedRun
   net.wire = s.wire;
   if (platform.kind != "file") {
     net.platform_file = (tmp_dir / "platform.xml").string();
-    write_file_atomic(net.platform_file, platform_xml(platform));
+    write_file_atomic(net.platform_file, platform_xml(platform, s.network_model));
     net.master = platforms::master_host_name();
     for (int i = 0; i < s.problem.workers; ++i)
       net.workers.push_back(platforms::worker_host_name(i));
