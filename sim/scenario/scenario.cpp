@@ -335,45 +335,22 @@ void parse_stop(const Reader& r, const YAML::Node& n, Scenario& s) {
         r.number(n["divergence_factor"], "stop.divergence_factor", 1.0, 1e300);
 }
 
-}  // namespace
-
-Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides) {
-  if (!fs::is_regular_file(path)) throw InputError(path + ": no such scenario file");
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(path);
-  } catch (const YAML::ParserException& e) {
-    throw InputError(path + ":" + std::to_string(e.mark.line + 1) +
-                     ": YAML syntax error: " + e.msg);
-  } catch (const YAML::Exception& e) {
-    throw InputError(path + ": cannot read scenario: " + e.msg);
+// One platform, or a list of named platforms, under one network model or a list of them: every
+// run is then run on each platform under each model (a sweep axis; the runs' platform names
+// are tagged with the model, e.g. @fast-ns3).
+void parse_platforms(const Reader& r, const YAML::Node& root, const std::string& dir, Scenario& s) {
+  std::vector<std::string> models;
+  if (const YAML::Node m = root["network_model"]) {
+    for (const auto& v : r.axis(m, "network_model")) {
+      models.push_back(r.choice(v, "network_model", network_model_names()));
+      if (std::count(models.begin(), models.end(), models.back()) > 1)
+        r.fail(v, "network_model", "'" + models.back() + "' listed twice");
+    }
+  } else {
+    models.push_back(s.network_model);
   }
-  std::set<std::string> overridden;
-  if (!root.IsMap() && !overrides.empty()) root = YAML::Node(YAML::NodeType::Map);
-  for (const auto& o : overrides) overridden.insert(apply_override(root, path, o));
-  const Reader r(path, overridden);
-  if (!root.IsMap())
-    r.fail(root, "(top level)",
-           "a scenario is a mapping of keys (seed, platform, problem, runs, ...)");
-  r.check_keys(root, "",
-               {"name", "seed", "network_model", "platform", "platforms", "problem", "wire", "stop",
-                "metrics", "runs"});
-
-  Scenario s;
-  s.path = path;
-  s.name = root["name"] ? r.scalar(root["name"], "name") : fs::path(path).stem().string();
-  for (char ch : s.name)
-    if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' || ch == '.'))
-      r.fail(root["name"], "name",
-             "use letters, digits, '-', '_' and '.' only (it names a folder)");
-  if (root["seed"])
-    s.seed = static_cast<std::uint64_t>(
-        r.integer(root["seed"], "seed", 0, std::numeric_limits<long>::max()));
-  if (root["network_model"])
-    s.network_model = r.choice(root["network_model"], "network_model", network_model_names());
-  const std::string dir = fs::absolute(path).parent_path().string();
-  parse_problem(r, root["problem"], dir, s);
-  // One platform, or a list of named platforms: every run is then run on each (a sweep axis).
+  s.network_model = models.front();
+  for (std::size_t i = 1; i < models.size(); ++i) s.network_model += "," + models[i];
   if (root["platform"] && root["platforms"])
     r.fail(root["platforms"], "platforms", "give platform or platforms, not both");
   std::vector<std::pair<YAML::Node, std::string>> entries;  // node, key
@@ -417,8 +394,52 @@ Scenario load_scenario(const std::string& path, const std::vector<std::string>& 
       r.fail(node["workers"], key + ".workers",
              std::to_string(p.workers.size()) +
                  " hosts listed but problem.workers = " + std::to_string(s.problem.workers));
-    s.platforms.push_back(p);
+    for (const auto& m : models) {
+      PlatformSpec pm = p;
+      pm.network_model = m;
+      if (models.size() > 1) pm.name = p.name.empty() ? m : p.name + "-" + m;
+      s.platforms.push_back(pm);
+    }
   }
+}
+
+}  // namespace
+
+Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides) {
+  if (!fs::is_regular_file(path)) throw InputError(path + ": no such scenario file");
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::ParserException& e) {
+    throw InputError(path + ":" + std::to_string(e.mark.line + 1) +
+                     ": YAML syntax error: " + e.msg);
+  } catch (const YAML::Exception& e) {
+    throw InputError(path + ": cannot read scenario: " + e.msg);
+  }
+  std::set<std::string> overridden;
+  if (!root.IsMap() && !overrides.empty()) root = YAML::Node(YAML::NodeType::Map);
+  for (const auto& o : overrides) overridden.insert(apply_override(root, path, o));
+  const Reader r(path, overridden);
+  if (!root.IsMap())
+    r.fail(root, "(top level)",
+           "a scenario is a mapping of keys (seed, platform, problem, runs, ...)");
+  r.check_keys(root, "",
+               {"name", "seed", "network_model", "platform", "platforms", "problem", "wire", "stop",
+                "metrics", "runs"});
+
+  Scenario s;
+  s.path = path;
+  s.name = root["name"] ? r.scalar(root["name"], "name") : fs::path(path).stem().string();
+  for (char ch : s.name)
+    if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' || ch == '.'))
+      r.fail(root["name"], "name",
+             "use letters, digits, '-', '_' and '.' only (it names a folder)");
+  if (root["seed"])
+    s.seed = static_cast<std::uint64_t>(
+        r.integer(root["seed"], "seed", 0, std::numeric_limits<long>::max()));
+  const std::string dir = fs::absolute(path).parent_path().string();
+  parse_problem(r, root["problem"], dir, s);
+  parse_platforms(r, root, dir, s);
   s.platform = s.platforms.front();
   parse_wire(r, root["wire"], s);
   parse_stop(r, root["stop"], s);

@@ -24,9 +24,10 @@ namespace efsim::sim {
 struct PlatformSpec {
   std::string name;           // with `platforms:` (a list): tags the run ids as <id>@<name>
   std::string kind = "star";  // star | file | tree | ring | torus | fat_tree | dragonfly | edge
-  platforms::StarSpec star;   // kind == star (star.workers = problem.workers)
-  platforms::TopologySpec topology;  // tree | ring | torus | fat_tree | dragonfly | edge
-  alg::StragglerSpec stragglers;     // any kind: slow workers (compute time only)
+  std::string network_model = "simgrid";  // how its links carry bytes (network_model_names())
+  platforms::StarSpec star;               // kind == star (star.workers = problem.workers)
+  platforms::TopologySpec topology;       // tree | ring | torus | fat_tree | dragonfly | edge
+  alg::StragglerSpec stragglers;          // any kind: slow workers (compute time only)
   std::string file;                  // kind == file: absolute or relative to the scenario's folder
   std::string master;                // kind == file: master host name
   std::vector<std::string> workers;  // kind == file: worker host names, in worker order
@@ -83,7 +84,7 @@ struct Scenario {
   std::string path;  // the scenario file
   std::string name;  // `name`, or the file's stem
   std::uint64_t seed = 1;
-  std::string network_model = "simgrid";  // simgrid | cm02 | textbook | ns3 (network_model_names)
+  std::string network_model = "simgrid";  // the models, comma-separated (each platform has one)
   PlatformSpec platform;                  // the first of `platforms`
   std::vector<PlatformSpec> platforms;    // every run runs on each
   ProblemSpec problem;

@@ -136,9 +136,9 @@ alg::MethodInstance instantiate(const ResolvedRun& run, const ProblemSetup& setu
   return m;
 }
 
-std::string platform_xml(const PlatformSpec& p, const std::string& network_model) {
+std::string platform_xml(const PlatformSpec& p) {
   if (p.kind == "file") return "";
-  if (network_model == "ns3")  // the single-link-route form SimGrid's ns-3 binding accepts
+  if (p.network_model == "ns3")  // the single-link-route form SimGrid's ns-3 binding accepts
     return platforms::topology_xml_ns3(
         platforms::make_topology(p.kind == "star" ? platforms::star_topology(p.star) : p.topology));
   if (p.kind == "star") return platforms::star_platform_xml(p.star);

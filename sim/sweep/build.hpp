@@ -37,9 +37,9 @@ struct ResolvedRun {
 // stepsize. Throws InputError naming the run's origin.
 ResolvedRun resolve_run(const Scenario& scenario, const ProblemSetup& setup, const RunSpec& run);
 
-// The SimGrid XML of a generated platform under a network model ("" for kind: file), and one
-// line describing the platform.
-std::string platform_xml(const PlatformSpec& p, const std::string& network_model);
+// The SimGrid XML of a generated platform, in the form its network model needs ("" for kind:
+// file), and one line describing the platform.
+std::string platform_xml(const PlatformSpec& p);
 std::string platform_summary(const PlatformSpec& p);
 
 // Builds the method's master and nodes for a resolved run.

@@ -22,12 +22,12 @@ void execute_run(const Scenario& s, const ProblemSetup& setup, const ResolvedRun
 
   const PlatformSpec& platform = s.platforms[run.spec.platform];
   NetworkSetup net;
-  net.model = s.network_model;
+  net.model = platform.network_model;
   net.pattern = parse_pattern(run.spec.pattern);
   net.wire = s.wire;
   if (platform.kind != "file") {
     net.platform_file = (tmp_dir / "platform.xml").string();
-    write_file_atomic(net.platform_file, platform_xml(platform, s.network_model));
+    write_file_atomic(net.platform_file, platform_xml(platform));
     net.master = platforms::master_host_name();
     for (int i = 0; i < s.problem.workers; ++i)
       net.workers.push_back(platforms::worker_host_name(i));
@@ -86,7 +86,7 @@ RunRecord run_record(const Scenario& s, const ProblemSetup& setup, const Resolve
   rec.L = setup.L;
   rec.L_tilde = setup.L_tilde;
   rec.seed = s.seed;
-  rec.network_model = s.network_model;
+  rec.network_model = platform.network_model;
   rec.platform = platform_summary(platform);
   rec.platform_name = platform.name;
   rec.problem = setup.problem->describe();

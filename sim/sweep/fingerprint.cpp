@@ -42,7 +42,7 @@ std::string inputs_digest(const Scenario& s) {
     os << "platform " << p.kind << ' ' << exact(p.stragglers.fraction) << ' '
        << exact(p.stragglers.slowdown) << ' ' << p.stragglers.random << "\n";
     if (p.kind != "file") {
-      os << "xml " << hex16(fnv1a(platform_xml(p, s.network_model))) << "\n";
+      os << "xml " << hex16(fnv1a(platform_xml(p))) << "\n";
     }
     if (p.kind == "star") {
       const auto& st = p.star;
