@@ -1,4 +1,6 @@
 // efsim command-line interface. Bad input of any kind ends here with a message and exit code 2.
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -13,6 +15,7 @@
 #include "algorithms/methods/method.hpp"
 #include "platforms/topology.hpp"
 #include "sim/network/simgrid_runner.hpp"
+#include "sim/network/validation.hpp"
 #include "sim/scenario/scenario.hpp"
 #include "sim/sweep/recorder.hpp"
 #include "sim/sweep/sweep.hpp"
@@ -29,6 +32,7 @@ Usage:
   efsim report DIR... [--out OUT] [--quiet]
   efsim topology SCENARIO [--bytes N] [--dot FILE]   analyse the scenario's network
   efsim compare DIR...   a platforms sweep side by side (time to target per platform)
+  efsim validate [--quick] [--out DIR]   each network model's round time against ns-3
   efsim methods          list the methods a scenario can name
   efsim compressors      list the compressors a scenario can name
   efsim --help | -h      this text;  efsim run --help  for the run options
@@ -295,6 +299,48 @@ void print_settings(const std::vector<std::pair<std::string, std::string>>& sett
               << std::string(12 - std::min<std::size_t>(11, name.size()), ' ') << help << "\n";
 }
 
+const char* kValidateUsage = R"(Usage: efsim validate [--quick] [--out DIR]
+
+How far each network model's simulated time is from packet-level TCP (ns-3). For each cell of a
+grid (message sizes 100 B to 100 MB, worker links 1 Mbps to 10 Gbps, latencies 0.1 to 100 ms,
+n = 1 to 64 workers, a thin master link), one parameter-server round on a star: the master sends
+S bytes to every worker, each sends S bytes back. The round runs under ns3, simgrid (LV08),
+cm02 and textbook, each in its own process. Writes DIR/validation.csv (the times) and
+DIR/validation.md (each model's error against ns-3, the worst cells), and prints the Markdown.
+The whole grid takes about two minutes of host time (ns-3 moves every packet).
+
+Options:
+  --out DIR   output folder (default: results/validation)
+  --quick     a small grid (3 sizes, one link; a few seconds)
+)";
+
+int cmd_validate(const std::vector<std::string>& args) {
+  efsim::sim::ValidationOptions options;
+  std::string out = "results/validation";
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "-h" || args[i] == "--help") {
+      std::cout << kValidateUsage;
+      return 0;
+    }
+    if (args[i] == "--quick") {
+      options.quick = true;
+    } else if (args[i] == "--out") {
+      if (i + 1 >= args.size()) return usage_error("--out needs a folder");
+      out = args[++i];
+    } else {
+      return usage_error("validate: unknown option '" + args[i] + "'");
+    }
+  }
+  const auto rows = efsim::sim::run_validation(options, ::isatty(2) != 0);
+  std::filesystem::create_directories(out);
+  efsim::sim::write_file_atomic(out + "/validation.csv",
+                                efsim::sim::validation_csv(rows, options.models));
+  const std::string md = efsim::sim::validation_markdown(rows, options.models);
+  efsim::sim::write_file_atomic(out + "/validation.md", md);
+  std::cout << md << "\nresults: " << out << "/validation.csv, validation.md\n";
+  return 0;
+}
+
 int cmd_methods() {
   namespace alg = efsim::alg;
   std::cout << "Methods (scenario: runs: [{method: NAME, ...}]). Besides compressor, stepsize,\n"
@@ -397,6 +443,7 @@ int main(int argc, char** argv) {
       std::cout << efsim::sim::compare_table(rows);
       return 0;
     }
+    if (cmd == "validate") return cmd_validate(rest);
     if (cmd == "methods") return cmd_methods();
     if (cmd == "compressors") return cmd_compressors();
     return usage_error("unknown command '" + cmd + "'");
