@@ -5,6 +5,7 @@
 #   ./run.sh build        install what is missing and build only
 #   ./run.sh sanitize     the whole suite built with AddressSanitizer + UBSan (build-asan/)
 #   ./run.sh fuzz [S]     every libFuzzer target for S seconds each (default 60; clang)
+#   ./run.sh format       check that every C++ file is clang-formatted (.clang-format)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -53,6 +54,13 @@ case "${1:-}" in
     export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
     ctest --test-dir build-asan --output-on-failure -j"$JOBS" --timeout 900
     ;;
+  format)
+    PACKAGES=(clang-format git)
+    install_missing
+    # shellcheck disable=SC2046
+    clang-format --dry-run --Werror $(git ls-files '*.cpp' '*.hpp')
+    echo "run.sh: every C++ file is clang-formatted" >&2
+    ;;
   fuzz)
     PACKAGES+=(clang)
     install_missing
@@ -75,7 +83,7 @@ case "${1:-}" in
     exit $status
     ;;
   *)
-    echo "usage: ./run.sh quickstart | test | build | sanitize | fuzz [SECONDS]" >&2
+    echo "usage: ./run.sh quickstart | test | build | sanitize | fuzz [SECONDS] | format" >&2
     exit 2
     ;;
 esac

@@ -170,8 +170,8 @@ TEST(PartialParticipation, TauNiceTakesExactlyTauAndAbsentWorkersSendNothing) {
     EXPECT_DOUBLE_EQ(t[k].bits_up_per_worker - t[k - 1].bits_up_per_worker, 3.0 * 23 * 8 / 8) << k;
 }
 
-// DESIGN.md invariant 2 for the new protocols: SimGrid and the SyncRunner agree bit for bit on
-// the math, and under the textbook model on the time (incl. rounds with absent workers).
+// algorithms/README.md invariant 2 for the new protocols: SimGrid and the SyncRunner agree bit for
+// bit on the math, and under the textbook model on the time (incl. rounds with absent workers).
 TEST(SimGridVsSync, DianaEcDianaAndPartialParticipation) {
   auto p = least_squares(4);
   TopK top2(2);

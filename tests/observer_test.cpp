@@ -1,4 +1,4 @@
-// The observer reuses the workers' gradients (issue 7): f(x^k) and ∇f(x^k) are the mean of the
+// The observer reuses the workers' gradients: f(x^k) and ∇f(x^k) are the mean of the
 // ∇f_i(x^k) the workers compute in round k + 1 anyway. Checked against the observer's own
 // evaluation: the same trace bit for bit, for every method, in both runners, and no extra
 // pass over the data.

@@ -538,8 +538,8 @@ TEST_F(ScenarioTest, MissingRequiredParts) {
 
 // Regression (found by this suite, fixed): yaml-cpp accepts a key given twice in one mapping and
 // load_scenario reads the first occurrence, so the second `stop:` below (max_rounds 500) is
-// silently ignored and the run stops after 3 rounds. DESIGN.md invariant 5 wants such input to be
-// an error naming the file and line (here line 3, the repeated key).
+// silently ignored and the run stops after 3 rounds. algorithms/README.md invariant 5 wants such
+// input to be an error naming the file and line (here line 3, the repeated key).
 TEST_F(ScenarioTest, DuplicateKeyRejected) {
   const std::string text =
       "problem: {dataset: synthetic, workers: 2}\n"
@@ -744,7 +744,7 @@ TEST(Units, Speed) {
   rejected("f", Unit::kFlops);
 }
 
-// ---- Compressor entries (issue 3): every parameter may be a list; nested induced entries ----
+// ---- Compressor entries : every parameter may be a list; nested induced entries ----
 
 TEST_F(ScenarioTest, CompressorParametersExpandAsProducts) {
   const std::string text =
@@ -798,7 +798,7 @@ TEST_F(ScenarioTest, CompressorParameterErrors) {
                "compressor:", "runs.0.compressor.kk", {"unknown key"});
 }
 
-// ---- Stochastic gradients and momentum (issue 4) ----
+// ---- Stochastic gradients and momentum  ----
 
 TEST_F(ScenarioTest, BatchEtaBetaExpandAndNameTheRuns) {
   const std::string text =

@@ -400,7 +400,7 @@ TEST(SimGridRunner, DeadlockIsReportedAsAnErrorOfTheRun) {
   EXPECT_EQ(out, "thrown: the simulation deadlocked before the run finished");
 }
 
-// DESIGN.md invariant 2: the simulator changes time, never math.
+// algorithms/README.md invariant 2: the simulator changes time, never math.
 TEST(SimGridVsSync, BitIdenticalMathUnderTcpModel) {
   for (const char* method : {"ef21", "ef", "ef21_plus", "dcgd"}) {
     Case c;

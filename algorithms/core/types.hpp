@@ -1,4 +1,5 @@
-// Basic types shared by the math layer. Eigen only; never SimGrid (DESIGN.md, invariant 1).
+// Basic types shared by the math layer. Eigen only; never SimGrid (algorithms/README.md, invariant
+// 1).
 #pragma once
 
 #include <Eigen/Dense>

@@ -100,7 +100,7 @@ class NodeBase : public Node {
   // it: one warm buffer instead of a cold d-vector per worker (MLP: 407,050 doubles each).
   static Vector& step_scratch();
   // The message carrying C(v) (after an optional header of header_bits bits); `out` is set to
-  // exactly what the master decodes from it (DESIGN.md invariant 3).
+  // exactly what the master decodes from it (algorithms/README.md invariant 3).
   Message compress_encode(const Vector& v, Rng& rng, Compressed& out, int header_bits = 0,
                           std::uint64_t header = 0);
 

@@ -1,4 +1,4 @@
-// Methods as message-passing state machines (DESIGN.md). One synchronous round:
+// Methods as message-passing state machines (algorithms/README.md). One synchronous round:
 //   master:  down = master.broadcast()                      (empty in round 0: x0 is known)
 //   workers: node_i.receive(down) (rounds >= 1); up_i = node_i.step(rng_i)
 //   master:  master.absorb(i, up_i) for i = 0..n-1 in order; master.finish_round()
@@ -36,7 +36,7 @@ class Node {
   // The observer's tap (never read by a method): when the last run_step() computed the exact
   // local f_i and ∇f_i at the node's model x (a full, not a stochastic, gradient), they are
   // here, valid until the node's next receive or step. The monitor reuses them instead of
-  // evaluating f at x itself (issue 7: metrics cost no extra pass over the data).
+  // evaluating f at x itself (metrics cost no extra pass over the data).
   const LocalEvaluation& last_evaluation() const { return evaluation_; }
   // Flops spent since the last call (cost model); resets the counter.
   double take_flops() {

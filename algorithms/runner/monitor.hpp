@@ -1,5 +1,5 @@
 // Observing a run: metrics of x^k computed on the side (no simulated time, never changing what
-// the methods do; DESIGN.md invariant 6), the trace, and the stop rule.
+// the methods do; algorithms/README.md invariant 6), the trace, and the stop rule.
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,6 @@
 // SyncRunner: the same Node/Master objects as under SimGrid, driven by a plain loop. Its clock
 // is pluggable (zero time by default): the math is identical to the simulated run's
-// (DESIGN.md, invariant 2), only time is not modelled unless a RoundClock is given.
+// (algorithms/README.md, invariant 2), only time is not modelled unless a RoundClock is given.
 #pragma once
 
 #include <cstdint>

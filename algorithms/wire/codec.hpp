@@ -1,5 +1,5 @@
 // Wire formats: compressed vectors become real, bit-packed bytes; the simulated transfer size
-// is the byte count of the buffer (DESIGN.md, invariant 3).
+// is the byte count of the buffer (algorithms/README.md, invariant 3).
 //
 // Layout of an encoded Compressed (bits, most significant first within the stream):
 //   1 bit   layout: 0 = dense, 1 = sparse

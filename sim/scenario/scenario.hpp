@@ -1,6 +1,7 @@
-// Scenario files: parse, validate and expand a YAML scenario into plain structs (DESIGN.md,
-// invariant 5: config flows one way; unknown keys are errors; every value is range-checked with
-// a message naming the file, line and key). The format is documented in README.md.
+// Scenario files: parse, validate and expand a YAML scenario into plain structs
+// (algorithms/README.md, invariant 5: config flows one way; unknown keys are errors; every value is
+// range-checked with a message naming the file, line and key). The format is documented in
+// README.md.
 #pragma once
 
 #include <cstdint>
