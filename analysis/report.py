@@ -236,6 +236,69 @@ def plots(rows, runs, target, plots_dir, plt):
     return made
 
 
+def model_comparison(rows, runs):
+    """Runs of a sweep over several network models (network_model: [..., ns3]): per run and
+    platform, each model's mean round time and time to target against ns-3's, and the
+    platforms where the fastest run to the target differs from ns-3's (a conclusion that flips).
+    Returns (head, body, flips) or None without ns-3 and another model."""
+    cells, labels, bases, models = {}, [], [], []
+    for r in rows:
+        rj = runs.get(r["run_id"], (None, None))[0]
+        if not rj or not r.get("platform"):
+            continue
+        model = rj.get("network_model", "")
+        plat = r["platform"]
+        if plat == model:
+            base = ""
+        elif plat.endswith("-" + model):
+            base = plat[: -len(model) - 1]
+        else:
+            continue
+        label = r["run_id"][: -len(plat) - 1]
+        rounds, sim = fnum(r["rounds"]), fnum(r["sim_time_s"])
+        cells[(label, base, model)] = (sim / rounds if rounds and sim is not None else None,
+                                       fnum(r["time_to_target_s"]))
+        for lst, v in ((labels, label), (bases, base), (models, model)):
+            if v not in lst:
+                lst.append(v)
+    if "ns3" not in models or len(models) < 2:
+        return None
+    others = [m for m in models if m != "ns3"]
+
+    def err(v, ref):
+        return "%+.0f %%" % (100 * (v / ref - 1)) if v is not None and ref else "–"
+
+    head = ["run", "platform", "ns-3 s/round"] + ["%s, round" % m for m in others] + \
+           ["ns-3 to target (s)"] + ["%s, to target" % m for m in others]
+    body = []
+    for base in bases:
+        for label in labels:
+            ref = cells.get((label, base, "ns3"))
+            if not ref:
+                continue
+            row = [label, base or "–", fmt(ref[0])]
+            row += [err(cells.get((label, base, m), (None, None))[0], ref[0]) for m in others]
+            row += [fmt(ref[1], none="not reached")]
+            row += [err(cells.get((label, base, m), (None, None))[1], ref[1]) for m in others]
+            body.append(row)
+    flips = []
+    for base in bases:
+        def winner(model):
+            best = None
+            for label in labels:
+                t = cells.get((label, base, model), (None, None))[1]
+                if t is not None and (best is None or t < best[1]):
+                    best = (label, t)
+            return best
+        truth = winner("ns3")
+        for m in others:
+            w = winner(m)
+            if truth and w and w[0] != truth[0]:
+                flips.append("%s: under %s %s reaches the target first (%.4g s); under ns-3 %s "
+                             "does (%.4g s)" % (base or "the platform", m, w[0], w[1], truth[0], truth[1]))
+    return head, body, flips
+
+
 def main():
     ap = argparse.ArgumentParser(description="efsim report from result files")
     ap.add_argument("--out", required=True)
@@ -275,7 +338,7 @@ def main():
     setting = [
         ("problem", any_run.get("problem", "–")),
         ("platform", any_run.get("platform", "–")),
-        ("network model", any_run.get("network_model", "–")),
+        ("network model", ", ".join(sorted({rj.get("network_model", "–") for rj, _ in runs.values()})) or "–"),
         ("wire", "%s-bit values, %s-bit indices" % (any_run.get("wire", {}).get("value_bits", "–"),
                                                    any_run.get("wire", {}).get("index_bits", "–"))),
         ("target", "‖∇f(xᵏ)‖² ≤ %g" % target if target > 0 else "none (runs stop at their limits)"),
@@ -303,6 +366,11 @@ def main():
         cmp_head = ["run"] + platform_names
         cmp_body = [[l] + [cells.get((l, p), "–") for p in platform_names] for l in labels]
     figures = plots(rows, runs, target, os.path.join(args.out, "plots"), plt)
+    models = model_comparison(rows, runs)
+    models_note = ("Each model's error against ns-3 (packet-level TCP; a new connection per "
+                   "message) on the same run and platform: the mean simulated time of a round, "
+                   "and the time to the target. The iterates are the same under every model; "
+                   "only time differs.")
 
     # time_to_target.csv: the headline table.
     tmp = os.path.join(args.out, "time_to_target.csv.tmp")
@@ -322,6 +390,11 @@ def main():
     if cmp_body:
         md += ["## Platforms side by side", "", md_table(cmp_head, cmp_body), "",
                "Cells: simulated time to the target (speedup over GD on the same platform).", ""]
+    if models:
+        md += ["## How accurate is simulated time: network models against ns-3", "",
+               md_table(models[0], models[1]), "", models_note, ""]
+        md += ["Conclusions that flip between models:", ""] + \
+              (["- " + f for f in models[2]] or ["- none: every model names the same fastest run"]) + [""]
     if tune_body:
         md += ["## Stepsize tuning", "", md_table(tune_head, tune_body), ""]
     md += ["## Plots", ""] + ["![%s](plots/%s)" % (t, n) for n, t in figures]
@@ -346,6 +419,12 @@ dl{display:grid;grid-template-columns:max-content auto;gap:2px 12px} dt{font-wei
     if cmp_body:
         parts += ["<h2>Platforms side by side</h2>", html_table(cmp_head, cmp_body),
                   "<p>Cells: simulated time to the target (speedup over GD on the same platform).</p>"]
+    if models:
+        parts += ["<h2>How accurate is simulated time: network models against ns-3</h2>",
+                  html_table(models[0], models[1]), "<p>%s</p>" % html.escape(models_note),
+                  "<p>Conclusions that flip between models:</p><ul>%s</ul>" %
+                  "".join("<li>%s</li>" % html.escape(f) for f in
+                          (models[2] or ["none: every model names the same fastest run"]))]
     if tune_body:
         parts += ["<h2>Stepsize tuning</h2>", html_table(tune_head, tune_body)]
     parts.append("<h2>Plots</h2>")
