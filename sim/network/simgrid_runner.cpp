@@ -16,6 +16,7 @@
 #include "algorithms/runner/sync_runner.hpp"
 #include "platforms/topology.hpp"
 #include "sim/network/ns3_setup.hpp"
+#include "sim/network/traffic.hpp"
 
 namespace sg4 = simgrid::s4u;
 
@@ -74,216 +75,120 @@ bool natural_less(const std::string& a, const std::string& b) {
 // The math is the parameter server's in every pattern (the same iterates): the aggregate every
 // worker forms is the master's; only the traffic, and so the time, differs. In the ring
 // patterns the aggregation runs on the workers (timed on the slowest worker host).
+// What the actors of one run share: the method, the observer, the pattern's traffic, the round
+// and its synchronisation, and the event times of the round (for the time breakdown).
 struct Shared {
   alg::MethodInstance* method;
   alg::Monitor* monitor;
-  Pattern pattern = Pattern::kParameterServer;
-  sg4::Host* master_host = nullptr;
-  std::vector<sg4::Host*> worker_hosts;
+  std::unique_ptr<Traffic> traffic;
+  RoundMessages messages;
   std::vector<alg::Rng> rngs;
-  std::vector<alg::Message> up;  // worker i's upload, alive until absorbed
-  std::vector<sg4::SemaphorePtr> go;
-  sg4::SemaphorePtr done;
-  int busy = 0;  // workers of the round not yet finished
-  long round = 0;
-  const alg::Message* down = nullptr;
-  // tree: have_down[i] once worker i's parent holds the downlink; have_up[i] once per child
-  // that has pushed its subtree to worker i; subtree_bytes[i]: what worker i pushes up.
-  // ring: got[i] once per block worker i has received.
-  std::vector<sg4::SemaphorePtr> have_down, have_up, got;
-  std::vector<std::size_t> subtree_bytes;
-  std::size_t chunk_bytes = 0;  // ring_allreduce: one chunk of the dense aggregate
-  // Event times of the current round, for the time breakdown (written by the workers).
-  std::vector<double> received_at, compute_s, arrived_at;
+  std::vector<sg4::SemaphorePtr> go;  // worker i takes part in the published round
+  sg4::SemaphorePtr done;             // the last worker of the round has finished its part
+  int busy = 0;                       // workers of the round not yet finished
+  std::vector<double> received_at, compute_s, arrived_at;  // written by the workers
   alg::StopReason reason = alg::StopReason::kRunning;
-  std::size_t min_bytes = 0;  // ns-3: a 0-byte transfer never completes, so at least 1
 };
 
-// A blocking host-to-host transfer of `bytes` (the pattern's actors call nothing else).
-void send(const Shared* sh, sg4::Host* from, sg4::Host* to, std::size_t bytes) {
-  sg4::Comm::sendto(from, to, std::max(bytes, sh->min_bytes));
-}
-
-void downlink(Shared* sh, int i, sg4::Host* self) {
-  const std::size_t bytes = sh->down->size_bytes();
-  if (sh->pattern == Pattern::kParameterServer) {
-    send(sh, sh->master_host, self, bytes);
-  } else if (sh->pattern == Pattern::kTree) {
-    sh->have_down[i]->acquire();
-    const int p = tree_parent(i);
-    send(sh, p < 0 ? sh->master_host : sh->worker_hosts[p], self, bytes);
-    for (int c : tree_children(i, static_cast<int>(sh->worker_hosts.size())))
-      sh->have_down[c]->release();
-  }  // ring patterns: every worker formed the aggregate itself at the end of the last round
-}
-
-void uplink(Shared* sh, int i, sg4::Host* self) {
-  const int n = static_cast<int>(sh->worker_hosts.size());
-  if (sh->pattern == Pattern::kParameterServer) {
-    send(sh, self, sh->master_host, sh->up[i].size_bytes());
-  } else if (sh->pattern == Pattern::kTree) {
-    const std::vector<int> children = tree_children(i, n);
-    for (std::size_t c = 0; c < children.size(); ++c) sh->have_up[i]->acquire();  // all arrived
-    std::size_t bytes = sh->up[i].size_bytes();
-    for (int c : children) bytes += sh->subtree_bytes[c];
-    sh->subtree_bytes[i] = bytes;
-    const int p = tree_parent(i);
-    send(sh, self, p < 0 ? sh->master_host : sh->worker_hosts[p], bytes);
-    if (p >= 0) sh->have_up[p]->release();
-  } else if (n > 1) {
-    const int next = (i + 1) % n;
-    const bool gather = sh->pattern == Pattern::kRingAllGather;
-    const int steps = gather ? n - 1 : 2 * (n - 1);
-    for (int s = 0; s < steps; ++s) {
-      if (s > 0) sh->got[i]->acquire();  // the block to pass on has arrived
-      const std::size_t bytes =
-          gather ? sh->up[((i - s) % n + n) % n].size_bytes() : sh->chunk_bytes;
-      send(sh, self, sh->worker_hosts[next], bytes);
-      sh->got[next]->release();
-    }
-    sh->got[i]->acquire();  // the last block
-  }
-}
-
-void worker_actor(Shared* sh, int i) {
-  sg4::Actor::self()->daemonize();  // ends when the master ends
-  alg::Node& node = *sh->method->nodes[i];
-  sg4::Host* self = sg4::this_actor::get_host();
-  const bool model = alg::receives_model(*sh->method);
-  for (;;) {
-    sh->go[i]->acquire();  // a round this worker takes part in
-    const long round = sh->round;
-    if (round > 0) {
-      downlink(sh, i, self);
-      if (model)
-        node.receive_model(*sh->down);
-      else
-        node.receive(*sh->down);
-    }
-    sh->received_at[i] = sg4::Engine::get_clock();
-    sh->up[i] = node.run_step(sh->rngs[i]);
-    const double flops = node.take_flops() * alg::compute_factor(*sh->method, round, i);
-    if (flops > 0) sg4::this_actor::execute(flops);
-    sh->compute_s[i] = sg4::Engine::get_clock() - sh->received_at[i];
-    uplink(sh, i, self);
-    sh->arrived_at[i] = sg4::Engine::get_clock();
-    if (--sh->busy == 0) sh->done->release();
-  }
-}
-
-// Bits of a round: all workers' sends, and what one worker receives on average.
-void round_bits(const Shared& sh, const std::vector<char>& in, long round, double* up_bits,
-                double* down_bits_per_worker) {
-  const int n = static_cast<int>(in.size());
-  double sent = 0.0, received = 0.0;
-  std::size_t all = 0;
-  for (int i = 0; i < n; ++i)
-    if (in[i]) all += sh.up[i].size_bytes();
-  for (int i = 0; i < n; ++i) {
-    if (!in[i]) continue;
-    const double down = round > 0 ? static_cast<double>(sh.down->size_bytes()) : 0.0;
-    switch (sh.pattern) {
-      case Pattern::kParameterServer:
-        sent += static_cast<double>(sh.up[i].size_bytes());
-        received += down;
-        break;
-      case Pattern::kTree:
-        sent += static_cast<double>(sh.subtree_bytes[i]);
-        received += down;
-        break;
-      case Pattern::kRingAllGather:  // every message but its own passes through each worker
-        sent += static_cast<double>(all - sh.up[(i + 1) % n].size_bytes());
-        received += static_cast<double>(all - sh.up[i].size_bytes());
-        break;
-      case Pattern::kRingAllReduce:
-        sent += 2.0 * (n - 1) * static_cast<double>(sh.chunk_bytes);
-        received += 2.0 * (n - 1) * static_cast<double>(sh.chunk_bytes);
-        break;
+// Worker i: for each round it takes part in, receive the downlink, run the method's step
+// (compute charged as counted flops / host speed), and upload.
+class WorkerActor {
+ public:
+  WorkerActor(Shared* sh, int i) : sh_(sh), i_(i) {}
+  void operator()() const {
+    sg4::Actor::self()->daemonize();  // ends when the master ends
+    alg::Node& node = *sh_->method->nodes[i_];
+    const bool model = alg::receives_model(*sh_->method);
+    RoundMessages& m = sh_->messages;
+    for (;;) {
+      sh_->go[i_]->acquire();  // a round this worker takes part in
+      const long round = m.round;
+      if (round > 0) {
+        sh_->traffic->downlink(i_, m);
+        if (model)
+          node.receive_model(*m.down);
+        else
+          node.receive(*m.down);
+      }
+      sh_->received_at[i_] = sg4::Engine::get_clock();
+      m.up[i_] = node.run_step(sh_->rngs[i_]);
+      const double flops = node.take_flops() * alg::compute_factor(*sh_->method, round, i_);
+      if (flops > 0) sg4::this_actor::execute(flops);
+      sh_->compute_s[i_] = sg4::Engine::get_clock() - sh_->received_at[i_];
+      sh_->traffic->uplink(i_, m);
+      sh_->arrived_at[i_] = sg4::Engine::get_clock();
+      if (--sh_->busy == 0) sh_->done->release();
     }
   }
-  *up_bits = 8.0 * sent;
-  *down_bits_per_worker = 8.0 * received / n;
-}
 
-void master_actor(Shared* sh) {
-  alg::Master& master = *sh->method->master;
-  const int n = static_cast<int>(sh->method->nodes.size());
-  const bool defer = alg::metrics_deferrable(*sh->method);
-  const bool ring =
-      sh->pattern == Pattern::kRingAllGather || sh->pattern == Pattern::kRingAllReduce;
-  // Ring patterns aggregate on the workers: the round waits for the slowest worker host.
-  sg4::Host* aggregator = ring ? *std::min_element(sh->worker_hosts.begin(), sh->worker_hosts.end(),
-                                                   [](sg4::Host* a, sg4::Host* b) {
-                                                     return a->get_speed() < b->get_speed();
-                                                   })
-                               : sh->master_host;
-  sh->reason = sh->monitor->observe(0, sg4::Engine::get_clock(), alg::RoundTiming{}, master.x(),
-                                    0.0, 0.0, defer);
-  for (long round = 0; sh->reason == alg::StopReason::kRunning; ++round) {
-    const std::vector<char> in = alg::round_participants(*sh->method, round);
-    const double t0 = sg4::Engine::get_clock();
-    const alg::Message& down = alg::round_downlink(*sh->method);
-    sh->down = &down;
-    sh->round = round;
-    sh->busy = static_cast<int>(std::count(in.begin(), in.end(), 1));
-    if (sh->pattern == Pattern::kTree && round > 0)  // the master holds the downlink
-      for (int c : {0, 1})
-        if (c < n) sh->have_down[c]->release();
-    for (int i = 0; i < n; ++i)
-      if (in[i]) sh->go[i]->release();
-    if (sh->busy > 0) sh->done->acquire();
-    const double gathered = sg4::Engine::get_clock();
-    if (sh->monitor->waiting()) {
-      // The workers evaluated at the waiting row's x in this round; they are now blocked on
-      // their next go, so their evaluations are intact. Observer only: no simulated time.
-      sh->reason = sh->monitor->supply(alg::evaluations(*sh->method));
-      if (sh->reason != alg::StopReason::kRunning) break;
-    }
+ private:
+  Shared* sh_;
+  int i_;
+};
 
-    double up_bits = 0.0, down_bits = 0.0;
-    round_bits(*sh, in, round, &up_bits, &down_bits);
-    std::vector<double> received_at, compute_s, arrived_at;  // of the workers taking part
-    for (int i = 0; i < n; ++i) {
-      if (!in[i]) continue;
-      master.absorb(i, sh->up[i]);
-      received_at.push_back(sh->received_at[i]);
-      compute_s.push_back(sh->compute_s[i]);
-      arrived_at.push_back(sh->arrived_at[i]);
+// The master: publishes each round, waits for the workers, does the master's math (on the
+// slowest worker host when the workers aggregate themselves), and hands the round to the
+// observer until its stop rule fires.
+class MasterActor {
+ public:
+  MasterActor(Shared* sh, sg4::Host* aggregator) : sh_(sh), aggregator_(aggregator) {}
+  void operator()() const {
+    alg::Master& master = *sh_->method->master;
+    const int n = static_cast<int>(sh_->method->nodes.size());
+    const bool defer = alg::metrics_deferrable(*sh_->method);
+    RoundMessages& m = sh_->messages;
+    sh_->reason = sh_->monitor->observe(0, sg4::Engine::get_clock(), alg::RoundTiming{}, master.x(),
+                                        0.0, 0.0, defer);
+    for (long round = 0; sh_->reason == alg::StopReason::kRunning; ++round) {
+      const std::vector<char> in = alg::round_participants(*sh_->method, round);
+      const double t0 = sg4::Engine::get_clock();
+      m.down = &alg::round_downlink(*sh_->method);
+      m.round = round;
+      sh_->busy = static_cast<int>(std::count(in.begin(), in.end(), 1));
+      sh_->traffic->begin_round(m);
+      for (int i = 0; i < n; ++i)
+        if (in[i]) sh_->go[i]->release();
+      if (sh_->busy > 0) sh_->done->acquire();
+      const double gathered = sg4::Engine::get_clock();
+      if (sh_->monitor->waiting()) {
+        // The workers evaluated at the waiting row's x in this round; they are now blocked on
+        // their next go, so their evaluations are intact. Observer only: no simulated time.
+        sh_->reason = sh_->monitor->supply(alg::evaluations(*sh_->method));
+        if (sh_->reason != alg::StopReason::kRunning) break;
+      }
+      double up_bits = 0.0, down_bits = 0.0;
+      sh_->traffic->bits(m, in, &up_bits, &down_bits);
+      std::vector<double> received_at, compute_s, arrived_at;  // of the workers taking part
+      for (int i = 0; i < n; ++i) {
+        if (!in[i]) continue;
+        master.absorb(i, m.up[i]);
+        received_at.push_back(sh_->received_at[i]);
+        compute_s.push_back(sh_->compute_s[i]);
+        arrived_at.push_back(sh_->arrived_at[i]);
+      }
+      master.finish_round();
+      const double flops = master.take_flops();
+      if (flops > 0) aggregator_->execute(flops);
+      const double end = sg4::Engine::get_clock();
+      const alg::RoundTiming timing =
+          alg::round_breakdown(t0, received_at, compute_s, arrived_at, end - gathered);
+      sh_->reason =
+          sh_->monitor->observe(round + 1, end, timing, master.x(), up_bits, down_bits, defer);
     }
-    master.finish_round();
-    const double flops = master.take_flops();
-    if (flops > 0) aggregator->execute(flops);
-    const double end = sg4::Engine::get_clock();
-    const alg::RoundTiming timing =
-        alg::round_breakdown(t0, received_at, compute_s, arrived_at, end - gathered);
-    sh->reason =
-        sh->monitor->observe(round + 1, end, timing, master.x(), up_bits, down_bits, defer);
   }
-}
+
+ private:
+  Shared* sh_;
+  sg4::Host* aggregator_;
+};
 
 // Every pair of hosts the pattern sends between must have a route: checked before the run, so
 // a platform file without one fails with a clear message instead of a SimGrid abort.
-void check_routes(const NetworkSetup& net, sg4::Host* master, const std::vector<sg4::Host*>& w) {
-  const int n = static_cast<int>(w.size());
+void check_routes(const NetworkSetup& net, const Traffic& traffic, sg4::Host* master,
+                  const std::vector<sg4::Host*>& w) {
   std::vector<std::pair<sg4::Host*, sg4::Host*>> pairs;
-  for (int i = 0; i < n; ++i) {
-    switch (net.pattern) {
-      case Pattern::kParameterServer:
-        pairs.emplace_back(master, w[i]);
-        pairs.emplace_back(w[i], master);
-        break;
-      case Pattern::kTree: {
-        const int p = tree_parent(i);
-        pairs.emplace_back(p < 0 ? master : w[p], w[i]);
-        pairs.emplace_back(w[i], p < 0 ? master : w[p]);
-        break;
-      }
-      case Pattern::kRingAllGather:
-      case Pattern::kRingAllReduce:
-        if (n > 1) pairs.emplace_back(w[i], w[(i + 1) % n]);
-        break;
-    }
-  }
+  for (const auto& [from, to] : traffic.routes())
+    pairs.emplace_back(from < 0 ? master : w[from], to < 0 ? master : w[to]);
   for (const auto& [a, b] : pairs) {
     std::vector<sg4::Link*> links;
     double latency = 0.0;
@@ -444,39 +349,40 @@ alg::StopReason run_simgrid(const NetworkSetup& net, alg::MethodInstance& method
     throw InputError(net.platform_file + ": " + std::to_string(worker_hosts.size()) +
                      " worker hosts found but the problem has " + std::to_string(n) + " workers");
 
-  Shared sh;
-  sh.method = &method;
-  sh.monitor = &monitor;
-  sh.rngs = alg::worker_rngs(seed, n);
-  sh.up.resize(n);
-  sh.received_at.assign(n, 0.0);
-  sh.compute_s.assign(n, 0.0);
-  sh.arrived_at.assign(n, 0.0);
-  sh.master_host = master_host;
-  sh.worker_hosts = worker_hosts;
-  sh.pattern = net.pattern;
-  if (net.model == "ns3") sh.min_bytes = 1;
   if (net.pattern != Pattern::kParameterServer && alg::partial(method))
     throw InputError("pattern " + to_string(net.pattern) +
                      ": needs every worker in every round (no partial participation)");
-  check_routes(net, master_host, worker_hosts);
-  sh.done = sg4::Semaphore::create(0);
-  sh.subtree_bytes.assign(n, 0);
-  for (int i = 0; i < n; ++i) {
-    sh.go.push_back(sg4::Semaphore::create(0));
-    sh.have_down.push_back(sg4::Semaphore::create(0));
-    sh.have_up.push_back(sg4::Semaphore::create(0));
-    sh.got.push_back(sg4::Semaphore::create(0));
-  }
+  std::size_t chunk_bytes = 0;
   if (net.pattern == Pattern::kRingAllReduce) {  // one n-th of the dense aggregate, on the wire
     const std::size_t dense = alg::dense_message_bytes(method.master->x().size(), net.wire);
-    sh.chunk_bytes = (dense + static_cast<std::size_t>(n) - 1) / static_cast<std::size_t>(n);
+    chunk_bytes = (dense + static_cast<std::size_t>(n) - 1) / static_cast<std::size_t>(n);
   }
+  Shared sh;
+  sh.method = &method;
+  sh.monitor = &monitor;
+  // ns-3: a 0-byte transfer never completes (ns3_setup.hpp), so every transfer is >= 1 byte.
+  sh.traffic =
+      make_traffic(net.pattern, master_host, worker_hosts, net.model == "ns3" ? 1 : 0, chunk_bytes);
+  check_routes(net, *sh.traffic, master_host, worker_hosts);
+  sh.rngs = alg::worker_rngs(seed, n);
+  sh.messages.up.resize(n);
+  sh.received_at.assign(n, 0.0);
+  sh.compute_s.assign(n, 0.0);
+  sh.arrived_at.assign(n, 0.0);
+  sh.done = sg4::Semaphore::create(0);
+  for (int i = 0; i < n; ++i) sh.go.push_back(sg4::Semaphore::create(0));
+  // Ring patterns aggregate on the workers: the round waits for the slowest worker host.
+  sg4::Host* aggregator = sh.traffic->aggregates_on_workers()
+                              ? *std::min_element(worker_hosts.begin(), worker_hosts.end(),
+                                                  [](sg4::Host* a, sg4::Host* b) {
+                                                    return a->get_speed() < b->get_speed();
+                                                  })
+                              : master_host;
   bool deadlock = false;
   sg4::Engine::on_deadlock_cb([&deadlock] { deadlock = true; });
-  sg4::Actor::create("master", master_host, master_actor, &sh);
+  sg4::Actor::create("master", master_host, MasterActor(&sh, aggregator));
   for (int i = 0; i < n; ++i)
-    sg4::Actor::create("worker-" + std::to_string(i), worker_hosts[i], worker_actor, &sh, i);
+    sg4::Actor::create("worker-" + std::to_string(i), worker_hosts[i], WorkerActor(&sh, i));
   engine->run();
   if (deadlock || sh.reason == alg::StopReason::kRunning)
     throw std::runtime_error("the simulation deadlocked before the run finished");

@@ -37,6 +37,9 @@ std::vector<ValidationCell> validation_grid(bool quick) {
   for (double s : sizes)
     for (double b : bandwidths)
       for (double l : latencies) {
+        // 100 MB at 10 Gbps: ns-3's loss recovery at a 12 MB window took over five minutes of
+        // host time for one cell; 100 MB is validated at 1 Mbps and 100 Mbps.
+        if (s >= 1e8 && b > 1e8) continue;
         ValidationCell c;
         c.bytes = s;
         c.bandwidth_bps = b;
@@ -152,10 +155,11 @@ std::vector<ValidationRow> run_validation(const ValidationOptions& options, bool
       if (m == "ns3") row.host_s_ns3 = host;
     }
     if (progress)
-      std::cerr << "\refsim validate: " << k + 1 << "/" << grid.size() << " cells" << std::flush;
+      std::cerr << "efsim validate: " << k + 1 << "/" << grid.size() << " cells (ns-3 "
+                << row.host_s_ns3 << " s host)\n";
     rows.push_back(row);
   }
-  if (progress) std::cerr << "\n";
+
   return rows;
 }
 

@@ -30,7 +30,8 @@ struct ValidationOptions {
 };
 
 // The grid: message sizes 100 B to 100 MB x bandwidths 1 Mbps to 10 Gbps x latencies 0.1 ms to
-// 100 ms at n = 4 (100 MB at n = 1), then n = 1, 16, 64 and a thin master link.
+// 100 ms at n = 4 (100 MB at n = 1 and at most 100 Mbps), then n = 1, 16, 64 and a thin master
+// link.
 std::vector<ValidationCell> validation_grid(bool quick);
 
 // The round time of `cell` under `model` (forks a child). Throws std::runtime_error if it fails.
