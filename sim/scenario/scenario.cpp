@@ -26,116 +26,103 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void parse_platform(const Reader& r, const YAML::Node& n, const std::string& key,
-                    const std::string& dir, const Scenario& s, PlatformSpec& p) {
-  if (!n.IsDefined()) return;  // default star
-  r.require_map(n, key);
-  const std::string kind =
-      n["kind"]
-          ? r.choice(n["kind"], key + ".kind",
-                     {"star", "file", "tree", "ring", "torus", "fat_tree", "dragonfly", "edge"})
-          : std::string("star");
-  p.kind = kind;
-  if (const YAML::Node st = n["stragglers"]) {
-    r.check_keys(st, key + ".stragglers", {"fraction", "slowdown", "mode"});
-    if (!st["fraction"] || !st["slowdown"])
-      r.fail(st, key + ".stragglers", "needs fraction and slowdown");
-    p.stragglers.fraction = r.number(st["fraction"], key + ".stragglers.fraction", 0.0, 1.0);
-    p.stragglers.slowdown = r.number(st["slowdown"], key + ".stragglers.slowdown", 1.0, 1e9);
-    if (st["mode"])
-      p.stragglers.random =
-          r.choice(st["mode"], key + ".stragglers.mode", {"fixed", "random"}) == "random";
+// A generated topology (tree | ring | torus | fat_tree | dragonfly | edge) and its parameters.
+void parse_topology(const Reader& r, const YAML::Node& n, const std::string& key, const Scenario& s,
+                    PlatformSpec& p) {
+  const std::string& kind = p.kind;
+  r.check_keys(n, key,
+               {"kind", "bandwidth", "latency", "master_bandwidth", "master_latency", "uplink",
+                "uplink_latency", "worker_speed", "master_speed", "racks", "k", "groups", "routers",
+                "hosts_per_router", "classes", "stragglers"});
+  auto& t = p.topology;
+  t.kind = kind;
+  t.seed = s.seed;
+  auto bw = [&](const char* k, double* out) {
+    if (n[k]) *out = r.quantity(n[k], key + "." + k, Unit::kBandwidthBps, true);
+  };
+  auto time = [&](const char* k, double* out) {
+    if (n[k]) *out = r.quantity(n[k], key + "." + k, Unit::kSeconds, false);
+  };
+  auto speed = [&](const char* k, double* out) {
+    if (n[k]) *out = r.quantity(n[k], key + "." + k, Unit::kFlops, true);
+  };
+  auto count = [&](const char* k, int* out) {
+    if (n[k]) *out = static_cast<int>(r.integer(n[k], key + "." + k, 1, 100'000));
+  };
+  bw("bandwidth", &t.bandwidth_Bps);
+  time("latency", &t.latency_s);
+  bw("master_bandwidth", &t.master_bandwidth_Bps);
+  time("master_latency", &t.master_latency_s);
+  bw("uplink", &t.uplink_Bps);
+  time("uplink_latency", &t.uplink_latency_s);
+  speed("worker_speed", &t.worker_speed_flops);
+  speed("master_speed", &t.master_speed_flops);
+  count("racks", &t.racks);
+  count("k", &t.k);
+  count("groups", &t.groups);
+  count("routers", &t.routers);
+  count("hosts_per_router", &t.hosts_per_router);
+  const std::map<std::string, std::vector<std::string>> own = {
+      {"tree", {"racks"}},
+      {"fat_tree", {"k"}},
+      {"dragonfly", {"groups", "routers", "hosts_per_router"}},
+      {"edge", {"classes"}}};
+  for (const char* k : {"racks", "k", "groups", "routers", "hosts_per_router", "classes"}) {
+    const auto it = own.find(kind);
+    if (n[k] &&
+        (it == own.end() || std::find(it->second.begin(), it->second.end(), k) == it->second.end()))
+      r.fail(n[k], key + "." + k, "not a parameter of platform kind '" + kind + "'");
   }
-  if (kind != "star" && kind != "file") {
-    r.check_keys(n, key,
-                 {"kind", "bandwidth", "latency", "master_bandwidth", "master_latency", "uplink",
-                  "uplink_latency", "worker_speed", "master_speed", "racks", "k", "groups",
-                  "routers", "hosts_per_router", "classes", "stragglers"});
-    auto& t = p.topology;
-    t.kind = kind;
-    t.seed = s.seed;
-    auto bw = [&](const char* k, double* out) {
-      if (n[k]) *out = r.quantity(n[k], key + "." + k, Unit::kBandwidthBps, true);
-    };
-    auto time = [&](const char* k, double* out) {
-      if (n[k]) *out = r.quantity(n[k], key + "." + k, Unit::kSeconds, false);
-    };
-    auto speed = [&](const char* k, double* out) {
-      if (n[k]) *out = r.quantity(n[k], key + "." + k, Unit::kFlops, true);
-    };
-    auto count = [&](const char* k, int* out) {
-      if (n[k]) *out = static_cast<int>(r.integer(n[k], key + "." + k, 1, 100'000));
-    };
-    bw("bandwidth", &t.bandwidth_Bps);
-    time("latency", &t.latency_s);
-    bw("master_bandwidth", &t.master_bandwidth_Bps);
-    time("master_latency", &t.master_latency_s);
-    bw("uplink", &t.uplink_Bps);
-    time("uplink_latency", &t.uplink_latency_s);
-    speed("worker_speed", &t.worker_speed_flops);
-    speed("master_speed", &t.master_speed_flops);
-    count("racks", &t.racks);
-    count("k", &t.k);
-    count("groups", &t.groups);
-    count("routers", &t.routers);
-    count("hosts_per_router", &t.hosts_per_router);
-    const std::map<std::string, std::vector<std::string>> own = {
-        {"tree", {"racks"}},
-        {"fat_tree", {"k"}},
-        {"dragonfly", {"groups", "routers", "hosts_per_router"}},
-        {"edge", {"classes"}}};
-    for (const char* k : {"racks", "k", "groups", "routers", "hosts_per_router", "classes"}) {
-      const auto it = own.find(kind);
-      if (n[k] && (it == own.end() ||
-                   std::find(it->second.begin(), it->second.end(), k) == it->second.end()))
-        r.fail(n[k], key + "." + k, "not a parameter of platform kind '" + kind + "'");
+  if (kind == "fat_tree" && t.k % 2) r.fail(n["k"], key + ".k", "must be even");
+  if (kind == "edge") {
+    const YAML::Node c = n["classes"];
+    if (!c || !c.IsSequence() || c.size() == 0)
+      r.fail(c ? c : n, key + ".classes",
+             "required for kind edge: a list of {bandwidth, latency, share}");
+    for (std::size_t i = 0; i < c.size(); ++i) {
+      const std::string ck = key + ".classes." + std::to_string(i);
+      r.check_keys(c[i], ck, {"bandwidth", "latency", "share", "speed"});
+      if (!c[i]["bandwidth"] || !c[i]["latency"]) r.fail(c[i], ck, "needs bandwidth and latency");
+      platforms::LinkClass lc;
+      lc.bandwidth_Bps =
+          r.quantity(c[i]["bandwidth"], ck + ".bandwidth", Unit::kBandwidthBps, true);
+      lc.latency_s = r.quantity(c[i]["latency"], ck + ".latency", Unit::kSeconds, false);
+      lc.share = c[i]["share"] ? r.number(c[i]["share"], ck + ".share", 1e-12, 1e12) : 1.0;
+      if (c[i]["speed"])
+        lc.speed_flops = r.quantity(c[i]["speed"], ck + ".speed", Unit::kFlops, true);
+      t.classes.push_back(lc);
     }
-    if (kind == "fat_tree" && t.k % 2) r.fail(n["k"], key + ".k", "must be even");
-    if (kind == "edge") {
-      const YAML::Node c = n["classes"];
-      if (!c || !c.IsSequence() || c.size() == 0)
-        r.fail(c ? c : n, key + ".classes",
-               "required for kind edge: a list of {bandwidth, latency, share}");
-      for (std::size_t i = 0; i < c.size(); ++i) {
-        const std::string ck = key + ".classes." + std::to_string(i);
-        r.check_keys(c[i], ck, {"bandwidth", "latency", "share", "speed"});
-        if (!c[i]["bandwidth"] || !c[i]["latency"]) r.fail(c[i], ck, "needs bandwidth and latency");
-        platforms::LinkClass lc;
-        lc.bandwidth_Bps =
-            r.quantity(c[i]["bandwidth"], ck + ".bandwidth", Unit::kBandwidthBps, true);
-        lc.latency_s = r.quantity(c[i]["latency"], ck + ".latency", Unit::kSeconds, false);
-        lc.share = c[i]["share"] ? r.number(c[i]["share"], ck + ".share", 1e-12, 1e12) : 1.0;
-        if (c[i]["speed"])
-          lc.speed_flops = r.quantity(c[i]["speed"], ck + ".speed", Unit::kFlops, true);
-        t.classes.push_back(lc);
-      }
-    }
-    return;
   }
-  if (kind == "star") {
-    r.check_keys(n, key,
-                 {"kind", "bandwidth", "latency", "master_bandwidth", "master_latency",
-                  "worker_speed", "master_speed", "stragglers"});
-    auto& st = p.star;
-    if (n["bandwidth"])
-      st.worker_bandwidth_Bps =
-          r.quantity(n["bandwidth"], key + ".bandwidth", Unit::kBandwidthBps, true);
-    if (n["latency"])
-      st.worker_latency_s = r.quantity(n["latency"], key + ".latency", Unit::kSeconds, false);
-    if (n["master_bandwidth"])
-      st.master_bandwidth_Bps =
-          r.quantity(n["master_bandwidth"], key + ".master_bandwidth", Unit::kBandwidthBps, true);
-    if (n["master_latency"])
-      st.master_latency_s =
-          r.quantity(n["master_latency"], key + ".master_latency", Unit::kSeconds, false);
-    if (n["worker_speed"])
-      st.worker_speed_flops =
-          r.quantity(n["worker_speed"], key + ".worker_speed", Unit::kFlops, true);
-    if (n["master_speed"])
-      st.master_speed_flops =
-          r.quantity(n["master_speed"], key + ".master_speed", Unit::kFlops, true);
-    return;
-  }
+}
+
+// kind star: the worker and master links and speeds.
+void parse_star(const Reader& r, const YAML::Node& n, const std::string& key, PlatformSpec& p) {
+  r.check_keys(n, key,
+               {"kind", "bandwidth", "latency", "master_bandwidth", "master_latency",
+                "worker_speed", "master_speed", "stragglers"});
+  auto& st = p.star;
+  if (n["bandwidth"])
+    st.worker_bandwidth_Bps =
+        r.quantity(n["bandwidth"], key + ".bandwidth", Unit::kBandwidthBps, true);
+  if (n["latency"])
+    st.worker_latency_s = r.quantity(n["latency"], key + ".latency", Unit::kSeconds, false);
+  if (n["master_bandwidth"])
+    st.master_bandwidth_Bps =
+        r.quantity(n["master_bandwidth"], key + ".master_bandwidth", Unit::kBandwidthBps, true);
+  if (n["master_latency"])
+    st.master_latency_s =
+        r.quantity(n["master_latency"], key + ".master_latency", Unit::kSeconds, false);
+  if (n["worker_speed"])
+    st.worker_speed_flops =
+        r.quantity(n["worker_speed"], key + ".worker_speed", Unit::kFlops, true);
+  if (n["master_speed"])
+    st.master_speed_flops =
+        r.quantity(n["master_speed"], key + ".master_speed", Unit::kFlops, true);
+}
+
+// kind file: a SimGrid XML file, the master host and the worker hosts.
+void parse_platform_file(const Reader& r, const YAML::Node& n, const std::string& key,
+                         const std::string& dir, PlatformSpec& p) {
   r.check_keys(n, key, {"kind", "file", "master", "workers", "stragglers"});
   if (!n["file"]) r.fail(n, key + ".file", "required for platform kind 'file'");
   if (!n["master"])
@@ -165,6 +152,185 @@ void parse_platform(const Reader& r, const YAML::Node& n, const std::string& key
   }
 }
 
+void parse_platform(const Reader& r, const YAML::Node& n, const std::string& key,
+                    const std::string& dir, const Scenario& s, PlatformSpec& p) {
+  if (!n.IsDefined()) return;  // default star
+  r.require_map(n, key);
+  const std::string kind =
+      n["kind"]
+          ? r.choice(n["kind"], key + ".kind",
+                     {"star", "file", "tree", "ring", "torus", "fat_tree", "dragonfly", "edge"})
+          : std::string("star");
+  p.kind = kind;
+  if (const YAML::Node st = n["stragglers"]) {
+    r.check_keys(st, key + ".stragglers", {"fraction", "slowdown", "mode"});
+    if (!st["fraction"] || !st["slowdown"])
+      r.fail(st, key + ".stragglers", "needs fraction and slowdown");
+    p.stragglers.fraction = r.number(st["fraction"], key + ".stragglers.fraction", 0.0, 1.0);
+    p.stragglers.slowdown = r.number(st["slowdown"], key + ".stragglers.slowdown", 1.0, 1e9);
+    if (st["mode"])
+      p.stragglers.random =
+          r.choice(st["mode"], key + ".stragglers.mode", {"fixed", "random"}) == "random";
+  }
+  if (kind == "star")
+    parse_star(r, n, key, p);
+  else if (kind == "file")
+    parse_platform_file(r, n, key, dir, p);
+  else
+    parse_topology(r, n, key, s, p);
+}
+
+// kind multiclass_logistic | mlp: Fashion-MNIST-like IDX folders.
+void parse_image_problem(const Reader& r, const YAML::Node& n, const std::string& dir,
+                         Scenario& s) {
+  const std::string key = "problem";
+  ProblemSpec& p = s.problem;
+  r.check_keys(
+      n, key,
+      {"kind", "dataset", "train_samples", "test", "split", "lambda", "workers", "x0", "hidden"});
+  if (p.kind == "mlp") {
+    p.hidden = n["hidden"]
+                   ? static_cast<int>(r.integer(n["hidden"], "problem.hidden", 1, 1'000'000))
+                   : 512;
+    p.x0_kind = "random";  // He initialisation from the seed
+  } else if (n["hidden"]) {
+    r.fail(n["hidden"], "problem.hidden", "only for kind: mlp");
+  }
+  if (!n["workers"]) r.fail(n, "problem.workers", "required: the number of workers n");
+  p.workers = static_cast<int>(r.integer(n["workers"], "problem.workers", 1, 1'000'000));
+  p.lambda = p.kind == "mlp" ? 0.0 : 0.001;
+  if (n["lambda"]) p.lambda = r.number(n["lambda"], "problem.lambda", 0.0, 1e6);
+  p.dataset = n["dataset"] ? r.scalar(n["dataset"], "problem.dataset")
+                           : "/usr/share/datasets/fashion-mnist";
+  fs::path folder = p.dataset;
+  if (folder.is_relative()) folder = fs::path(dir) / folder;
+  for (const char* f : {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"})
+    if (!fs::exists(folder / f))
+      r.fail(n["dataset"] ? n["dataset"] : n, "problem.dataset",
+             "no " + (folder / f).string() +
+                 " (a folder of gzip IDX files; Fashion-MNIST: apt-get install "
+                 "dataset-fashion-mnist)");
+  p.dataset = folder.lexically_normal().string();
+  if (n["train_samples"])
+    p.train_samples =
+        static_cast<int>(r.integer(n["train_samples"], "problem.train_samples", 1, 100'000'000));
+  if (n["test"]) p.test = r.choice(n["test"], "problem.test", {"true", "false"}) == "true";
+  if (n["split"])
+    p.split_by_label = r.choice(n["split"], "problem.split", {"iid", "label"}) == "label";
+}
+
+// kind noisy_quadratic: poster 000's f_i = ½‖x‖² with noisy gradients.
+void parse_quadratic_problem(const Reader& r, const YAML::Node& n, const std::string&,
+                             Scenario& s) {
+  const std::string key = "problem";
+  ProblemSpec& p = s.problem;
+  r.check_keys(n, key, {"kind", "dim", "sigma", "noise", "workers", "x0"});
+  if (n["noise"])
+    p.skewed_noise = r.choice(n["noise"], "problem.noise", {"gaussian", "skewed"}) == "skewed";
+  if (!n["workers"]) r.fail(n, "problem.workers", "required: the number of workers n");
+  p.workers = static_cast<int>(r.integer(n["workers"], "problem.workers", 1, 1'000'000));
+  p.dim = n["dim"] ? static_cast<int>(r.integer(n["dim"], "problem.dim", 1, 100'000'000)) : 10;
+  if (n["sigma"]) p.sigma = r.number(n["sigma"], "problem.sigma", 0.0, 1e12);
+  p.x0_kind = "constant";
+  p.x0_value = 1.0;
+}
+
+// kind beznosikov: the n = d = 3 counterexample.
+void parse_beznosikov_problem(const Reader& r, const YAML::Node& n, const std::string&,
+                              Scenario& s) {
+  const std::string key = "problem";
+  ProblemSpec& p = s.problem;
+  r.check_keys(n, key, {"kind", "workers", "x0"});
+  if (n["workers"] && r.integer(n["workers"], "problem.workers", 1, 1'000'000) != 3)
+    r.fail(n["workers"], "problem.workers", "the beznosikov example has exactly 3 workers");
+  p.workers = 3;
+  p.x0_kind = "constant";
+  p.x0_value = 1.0;
+}
+
+// kind logistic | least_squares: a LIBSVM file or the synthetic generator.
+void parse_glm_problem(const Reader& r, const YAML::Node& n, const std::string& dir, Scenario& s) {
+  const std::string key = "problem";
+  ProblemSpec& p = s.problem;
+  r.check_keys(n, key,
+               {"kind", "dataset", "test_dataset", "dim", "synthetic", "lambda", "workers", "x0"});
+  if (!n["workers"]) r.fail(n, "problem.workers", "required: the number of workers n");
+  if (const YAML::Node t = n["test_dataset"]) {
+    fs::path file = r.scalar(t, "problem.test_dataset");
+    if (file.is_relative()) file = fs::path(dir) / file;
+    if (!fs::is_regular_file(file))
+      r.fail(t, "problem.test_dataset", "no such file: " + file.string());
+    p.test_dataset = file.lexically_normal().string();
+  }
+  p.workers = static_cast<int>(r.integer(n["workers"], "problem.workers", 1, 1'000'000));
+  if (p.kind == "least_squares") p.lambda = 0.0;  // plain least squares unless asked
+  if (n["lambda"]) p.lambda = r.number(n["lambda"], "problem.lambda", 0.0, 1e6);
+  if (n["dataset"]) p.dataset = r.scalar(n["dataset"], "problem.dataset");
+  if (p.dataset == "synthetic") {
+    if (n["dim"]) r.fail(n["dim"], "problem.dim", "only for a LIBSVM dataset (use synthetic.dim)");
+    auto& sy = p.synthetic;
+    sy.workers = p.workers;
+    sy.seed = s.seed;
+    if (const YAML::Node y = n["synthetic"]) {
+      r.check_keys(y, "problem.synthetic",
+                   {"samples", "dim", "nnz_per_row", "heterogeneity", "label_noise",
+                    "feature_decay", "seed"});
+      if (y["feature_decay"])
+        sy.feature_decay =
+            r.number(y["feature_decay"], "problem.synthetic.feature_decay", 0.0, 10.0);
+      if (y["seed"])
+        sy.seed = static_cast<std::uint64_t>(
+            r.integer(y["seed"], "problem.synthetic.seed", 0, std::numeric_limits<long>::max()));
+      if (y["samples"])
+        sy.samples =
+            static_cast<int>(r.integer(y["samples"], "problem.synthetic.samples", 1, 100'000'000));
+      if (y["dim"])
+        sy.dim = static_cast<int>(r.integer(y["dim"], "problem.synthetic.dim", 1, 100'000'000));
+      if (y["nnz_per_row"])
+        sy.nnz_per_row = static_cast<int>(
+            r.integer(y["nnz_per_row"], "problem.synthetic.nnz_per_row", 1, 100'000'000));
+      if (y["heterogeneity"])
+        sy.heterogeneity =
+            r.number(y["heterogeneity"], "problem.synthetic.heterogeneity", 0.0, 1.0);
+      if (y["label_noise"])
+        sy.label_noise = r.number(y["label_noise"], "problem.synthetic.label_noise", 0.0, 1e6);
+      if (sy.nnz_per_row > sy.dim)
+        r.fail(y, "problem.synthetic.nnz_per_row",
+               "must be <= synthetic.dim (" + std::to_string(sy.dim) + ")");
+    }
+    if (p.workers > sy.samples)
+      r.fail(n["workers"], "problem.workers",
+             "more workers than synthetic samples (" + std::to_string(sy.samples) + ")");
+  } else {
+    if (n["synthetic"]) r.fail(n["synthetic"], "problem.synthetic", "only with dataset: synthetic");
+    fs::path file = p.dataset;
+    if (file.is_relative()) file = fs::path(dir) / file;
+    if (!fs::is_regular_file(file))
+      r.fail(n["dataset"], "problem.dataset",
+             "no such file: " + file.string() + " (a LIBSVM file, or 'synthetic')");
+    p.dataset = file.lexically_normal().string();
+    if (n["dim"]) p.dim = static_cast<int>(r.integer(n["dim"], "problem.dim", 1, 100'000'000));
+  }
+}
+
+// problem.x0: zeros | a constant | a list | random (the MLP's He initialisation).
+void parse_x0(const Reader& r, const YAML::Node& n, ProblemSpec& p) {
+  const YAML::Node x0 = n["x0"];
+  if (!x0) return;
+  if (x0.IsSequence()) {
+    p.x0_kind = "list";
+    for (const auto& v : x0) p.x0_list.push_back(r.number(v, "problem.x0", -1e300, 1e300));
+  } else if (x0.IsScalar() && x0.Scalar() == "zeros") {
+    p.x0_kind = "zeros";
+  } else if (x0.IsScalar() && x0.Scalar() == "random") {
+    if (p.kind != "mlp") r.fail(x0, "problem.x0", "random (He) initialisation is for kind: mlp");
+    p.x0_kind = "random";
+  } else {
+    p.x0_kind = "constant";
+    p.x0_value = r.number(x0, "problem.x0", -1e300, 1e300);
+  }
+}
+
 void parse_problem(const Reader& r, const YAML::Node& n, const std::string& dir, Scenario& s) {
   const std::string key = "problem";
   if (!n.IsDefined()) r.fail(n, key, "missing (kind, dataset, workers, ...)");
@@ -174,133 +340,15 @@ void parse_problem(const Reader& r, const YAML::Node& n, const std::string& dir,
     p.kind = r.choice(n["kind"], "problem.kind",
                       {"logistic", "least_squares", "multiclass_logistic", "mlp", "noisy_quadratic",
                        "beznosikov"});
-  if (p.kind == "multiclass_logistic" || p.kind == "mlp") {
-    r.check_keys(
-        n, key,
-        {"kind", "dataset", "train_samples", "test", "split", "lambda", "workers", "x0", "hidden"});
-    if (p.kind == "mlp") {
-      p.hidden = n["hidden"]
-                     ? static_cast<int>(r.integer(n["hidden"], "problem.hidden", 1, 1'000'000))
-                     : 512;
-      p.x0_kind = "random";  // He initialisation from the seed
-    } else if (n["hidden"]) {
-      r.fail(n["hidden"], "problem.hidden", "only for kind: mlp");
-    }
-    if (!n["workers"]) r.fail(n, "problem.workers", "required: the number of workers n");
-    p.workers = static_cast<int>(r.integer(n["workers"], "problem.workers", 1, 1'000'000));
-    p.lambda = p.kind == "mlp" ? 0.0 : 0.001;
-    if (n["lambda"]) p.lambda = r.number(n["lambda"], "problem.lambda", 0.0, 1e6);
-    p.dataset = n["dataset"] ? r.scalar(n["dataset"], "problem.dataset")
-                             : "/usr/share/datasets/fashion-mnist";
-    fs::path folder = p.dataset;
-    if (folder.is_relative()) folder = fs::path(dir) / folder;
-    for (const char* f : {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"})
-      if (!fs::exists(folder / f))
-        r.fail(n["dataset"] ? n["dataset"] : n, "problem.dataset",
-               "no " + (folder / f).string() +
-                   " (a folder of gzip IDX files; Fashion-MNIST: apt-get install "
-                   "dataset-fashion-mnist)");
-    p.dataset = folder.lexically_normal().string();
-    if (n["train_samples"])
-      p.train_samples =
-          static_cast<int>(r.integer(n["train_samples"], "problem.train_samples", 1, 100'000'000));
-    if (n["test"]) p.test = r.choice(n["test"], "problem.test", {"true", "false"}) == "true";
-    if (n["split"])
-      p.split_by_label = r.choice(n["split"], "problem.split", {"iid", "label"}) == "label";
-  } else if (p.kind == "noisy_quadratic") {
-    r.check_keys(n, key, {"kind", "dim", "sigma", "noise", "workers", "x0"});
-    if (n["noise"])
-      p.skewed_noise = r.choice(n["noise"], "problem.noise", {"gaussian", "skewed"}) == "skewed";
-    if (!n["workers"]) r.fail(n, "problem.workers", "required: the number of workers n");
-    p.workers = static_cast<int>(r.integer(n["workers"], "problem.workers", 1, 1'000'000));
-    p.dim = n["dim"] ? static_cast<int>(r.integer(n["dim"], "problem.dim", 1, 100'000'000)) : 10;
-    if (n["sigma"]) p.sigma = r.number(n["sigma"], "problem.sigma", 0.0, 1e12);
-    p.x0_kind = "constant";
-    p.x0_value = 1.0;
-  } else if (p.kind == "beznosikov") {
-    r.check_keys(n, key, {"kind", "workers", "x0"});
-    if (n["workers"] && r.integer(n["workers"], "problem.workers", 1, 1'000'000) != 3)
-      r.fail(n["workers"], "problem.workers", "the beznosikov example has exactly 3 workers");
-    p.workers = 3;
-    p.x0_kind = "constant";
-    p.x0_value = 1.0;
-  } else {
-    r.check_keys(
-        n, key, {"kind", "dataset", "test_dataset", "dim", "synthetic", "lambda", "workers", "x0"});
-    if (!n["workers"]) r.fail(n, "problem.workers", "required: the number of workers n");
-    if (const YAML::Node t = n["test_dataset"]) {
-      fs::path file = r.scalar(t, "problem.test_dataset");
-      if (file.is_relative()) file = fs::path(dir) / file;
-      if (!fs::is_regular_file(file))
-        r.fail(t, "problem.test_dataset", "no such file: " + file.string());
-      p.test_dataset = file.lexically_normal().string();
-    }
-    p.workers = static_cast<int>(r.integer(n["workers"], "problem.workers", 1, 1'000'000));
-    if (p.kind == "least_squares") p.lambda = 0.0;  // plain least squares unless asked
-    if (n["lambda"]) p.lambda = r.number(n["lambda"], "problem.lambda", 0.0, 1e6);
-    if (n["dataset"]) p.dataset = r.scalar(n["dataset"], "problem.dataset");
-    if (p.dataset == "synthetic") {
-      if (n["dim"])
-        r.fail(n["dim"], "problem.dim", "only for a LIBSVM dataset (use synthetic.dim)");
-      auto& sy = p.synthetic;
-      sy.workers = p.workers;
-      sy.seed = s.seed;
-      if (const YAML::Node y = n["synthetic"]) {
-        r.check_keys(y, "problem.synthetic",
-                     {"samples", "dim", "nnz_per_row", "heterogeneity", "label_noise",
-                      "feature_decay", "seed"});
-        if (y["feature_decay"])
-          sy.feature_decay =
-              r.number(y["feature_decay"], "problem.synthetic.feature_decay", 0.0, 10.0);
-        if (y["seed"])
-          sy.seed = static_cast<std::uint64_t>(
-              r.integer(y["seed"], "problem.synthetic.seed", 0, std::numeric_limits<long>::max()));
-        if (y["samples"])
-          sy.samples = static_cast<int>(
-              r.integer(y["samples"], "problem.synthetic.samples", 1, 100'000'000));
-        if (y["dim"])
-          sy.dim = static_cast<int>(r.integer(y["dim"], "problem.synthetic.dim", 1, 100'000'000));
-        if (y["nnz_per_row"])
-          sy.nnz_per_row = static_cast<int>(
-              r.integer(y["nnz_per_row"], "problem.synthetic.nnz_per_row", 1, 100'000'000));
-        if (y["heterogeneity"])
-          sy.heterogeneity =
-              r.number(y["heterogeneity"], "problem.synthetic.heterogeneity", 0.0, 1.0);
-        if (y["label_noise"])
-          sy.label_noise = r.number(y["label_noise"], "problem.synthetic.label_noise", 0.0, 1e6);
-        if (sy.nnz_per_row > sy.dim)
-          r.fail(y, "problem.synthetic.nnz_per_row",
-                 "must be <= synthetic.dim (" + std::to_string(sy.dim) + ")");
-      }
-      if (p.workers > sy.samples)
-        r.fail(n["workers"], "problem.workers",
-               "more workers than synthetic samples (" + std::to_string(sy.samples) + ")");
-    } else {
-      if (n["synthetic"])
-        r.fail(n["synthetic"], "problem.synthetic", "only with dataset: synthetic");
-      fs::path file = p.dataset;
-      if (file.is_relative()) file = fs::path(dir) / file;
-      if (!fs::is_regular_file(file))
-        r.fail(n["dataset"], "problem.dataset",
-               "no such file: " + file.string() + " (a LIBSVM file, or 'synthetic')");
-      p.dataset = file.lexically_normal().string();
-      if (n["dim"]) p.dim = static_cast<int>(r.integer(n["dim"], "problem.dim", 1, 100'000'000));
-    }
-  }
-  if (const YAML::Node x0 = n["x0"]) {
-    if (x0.IsSequence()) {
-      p.x0_kind = "list";
-      for (const auto& v : x0) p.x0_list.push_back(r.number(v, "problem.x0", -1e300, 1e300));
-    } else if (x0.IsScalar() && x0.Scalar() == "zeros") {
-      p.x0_kind = "zeros";
-    } else if (x0.IsScalar() && x0.Scalar() == "random") {
-      if (p.kind != "mlp") r.fail(x0, "problem.x0", "random (He) initialisation is for kind: mlp");
-      p.x0_kind = "random";
-    } else {
-      p.x0_kind = "constant";
-      p.x0_value = r.number(x0, "problem.x0", -1e300, 1e300);
-    }
-  }
+  if (p.kind == "multiclass_logistic" || p.kind == "mlp")
+    parse_image_problem(r, n, dir, s);
+  else if (p.kind == "noisy_quadratic")
+    parse_quadratic_problem(r, n, dir, s);
+  else if (p.kind == "beznosikov")
+    parse_beznosikov_problem(r, n, dir, s);
+  else
+    parse_glm_problem(r, n, dir, s);
+  parse_x0(r, n, p);
 }
 
 void parse_wire(const Reader& r, const YAML::Node& n, Scenario& s) {
