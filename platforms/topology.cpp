@@ -70,155 +70,177 @@ class Builder {
 
 }  // namespace
 
+namespace {
+
+void build_star(const TopologySpec& s, int n, Builder& b, std::ostringstream& d) {
+  const VertexId sw = b.node("switch");
+  b.master_on(sw);
+  for (int i = 0; i < n; ++i) b.worker_on(i, sw);
+  d << "star: " << n << " workers, " << rate(s.bandwidth_Bps) << " / " << s.latency_s * 1e3
+    << " ms links";
+}
+
+void build_tree(const TopologySpec& s, int n, Builder& b, std::ostringstream& d) {
+  const int racks = std::max(1, std::min(s.racks, n));
+  const VertexId core = b.node("core");
+  b.master_on(core);
+  std::vector<VertexId> rack(racks);
+  for (int r = 0; r < racks; ++r) {
+    rack[r] = b.node("rack-" + std::to_string(r));
+    b.uplink(rack[r], core, "rack-" + std::to_string(r) + "-uplink");
+  }
+  for (int i = 0; i < n; ++i) b.worker_on(i, rack[static_cast<std::size_t>(i) * racks / n]);
+  d << "tree: " << racks << " racks of " << rate(s.bandwidth_Bps) << " workers, "
+    << rate(s.uplink_Bps) << " rack uplinks";
+}
+
+void build_ring(const TopologySpec& s, int n, Builder& b, std::ostringstream& d) {
+  std::vector<VertexId> sw(n);
+  for (int j = 0; j < n; ++j) sw[j] = b.node("switch-" + std::to_string(j));
+  for (int j = 0; j + 1 < n; ++j) b.uplink(sw[j], sw[j + 1], "ring-" + std::to_string(j));
+  if (n >= 3) b.uplink(sw[n - 1], sw[0], "ring-" + std::to_string(n - 1));
+  b.master_on(sw[0]);
+  for (int i = 0; i < n; ++i) b.worker_on(i, sw[i]);
+  d << "ring of " << n << " switches, " << rate(s.uplink_Bps) << " ring links";
+}
+
+void build_torus(const TopologySpec& s, int n, Builder& b, std::ostringstream& d) {
+  const int k = static_cast<int>(std::ceil(std::sqrt(static_cast<double>(n))));
+  std::vector<VertexId> sw(k * k);
+  for (int r = 0; r < k; ++r)
+    for (int c = 0; c < k; ++c)
+      sw[r * k + c] = b.node("switch-" + std::to_string(r) + "-" + std::to_string(c));
+  for (int r = 0; r < k; ++r)
+    for (int c = 0; c < k; ++c) {
+      const std::string at = std::to_string(r) + "-" + std::to_string(c);
+      if (c + 1 < k || k >= 3) b.uplink(sw[r * k + c], sw[r * k + (c + 1) % k], "h-" + at);
+      if (r + 1 < k || k >= 3) b.uplink(sw[r * k + c], sw[((r + 1) % k) * k + c], "v-" + at);
+    }
+  b.master_on(sw[0]);
+  for (int i = 0; i < n; ++i) b.worker_on(i, sw[i]);
+  d << k << "x" << k << " torus, " << rate(s.uplink_Bps) << " links";
+}
+
+void build_fat_tree(const TopologySpec& s, int n, Builder& b, std::ostringstream& d) {
+  const int k = s.k;
+  if (k < 2 || k % 2) bad("fat_tree: k must be even and >= 2");
+  const int half = k / 2, hosts = k * k * k / 4;
+  if (n + 1 > hosts)
+    bad("fat_tree: k = " + std::to_string(k) + " has " + std::to_string(hosts) +
+        " hosts, fewer than " + std::to_string(n) + " workers + the master");
+  std::vector<VertexId> core(half * half);
+  for (int c = 0; c < half * half; ++c) core[c] = b.node("core-" + std::to_string(c));
+  int h = 0;
+  for (int p = 0; p < k && h <= n; ++p) {
+    std::vector<VertexId> agg(half), edge(half);
+    for (int a = 0; a < half; ++a) {
+      agg[a] = b.node("agg-" + std::to_string(p) + "-" + std::to_string(a));
+      for (int c = 0; c < half; ++c)
+        b.uplink(agg[a], core[a * half + c],
+                 "agg-" + std::to_string(p) + "-" + std::to_string(a) + "-core-" +
+                     std::to_string(a * half + c));
+    }
+    for (int e = 0; e < half; ++e) {
+      edge[e] = b.node("edge-" + std::to_string(p) + "-" + std::to_string(e));
+      for (int a = 0; a < half; ++a)
+        b.uplink(
+            edge[e], agg[a],
+            "edge-" + std::to_string(p) + "-" + std::to_string(e) + "-agg-" + std::to_string(a));
+      for (int j = 0; j < half && h <= n; ++j, ++h) {
+        if (h == 0)
+          b.master_on(edge[e]);
+        else
+          b.worker_on(h - 1, edge[e]);
+      }
+    }
+  }
+  d << "fat-tree k=" << k << " (" << hosts << " host slots), " << rate(s.uplink_Bps)
+    << " switch links";
+}
+
+void build_dragonfly(const TopologySpec& s, int n, Builder& b, std::ostringstream& d) {
+  const int g = s.groups, a = s.routers, p = s.hosts_per_router;
+  if (g < 1 || a < 1 || p < 1) bad("dragonfly: groups, routers and hosts_per_router must be >= 1");
+  if (n + 1 > g * a * p)
+    bad("dragonfly: " + std::to_string(g * a * p) + " host slots, fewer than " + std::to_string(n) +
+        " workers + the master");
+  std::vector<VertexId> router(g * a);
+  for (int G = 0; G < g; ++G)
+    for (int R = 0; R < a; ++R)
+      router[G * a + R] = b.node("router-" + std::to_string(G) + "-" + std::to_string(R));
+  for (int G = 0; G < g; ++G)
+    for (int R1 = 0; R1 < a; ++R1)
+      for (int R2 = R1 + 1; R2 < a; ++R2)
+        b.uplink(
+            router[G * a + R1], router[G * a + R2],
+            "local-" + std::to_string(G) + "-" + std::to_string(R1) + "-" + std::to_string(R2));
+  for (int G1 = 0; G1 < g; ++G1)
+    for (int G2 = G1 + 1; G2 < g; ++G2)
+      b.uplink(router[G1 * a + G2 % a], router[G2 * a + G1 % a],
+               "global-" + std::to_string(G1) + "-" + std::to_string(G2));
+  for (int h = 0; h <= n; ++h) {
+    if (h == 0)
+      b.master_on(router[0]);
+    else
+      b.worker_on(h - 1, router[h / p]);
+  }
+  d << "dragonfly: " << g << " groups x " << a << " routers x " << p << " hosts, "
+    << rate(s.uplink_Bps) << " router links";
+}
+
+void build_edge(const TopologySpec& s, int n, Builder& b, std::ostringstream& d) {
+  if (s.classes.empty()) bad("edge: give the worker link classes");
+  const VertexId sw = b.node("switch");
+  b.master_on(sw);
+  // Counts by largest remainder of the shares, then a seeded shuffle of who gets which class.
+  const double total =
+      std::accumulate(s.classes.begin(), s.classes.end(), 0.0,
+                      [](double acc, const LinkClass& c) { return acc + c.share; });
+  std::vector<int> count(s.classes.size());
+  std::vector<std::pair<double, std::size_t>> rest;
+  int given = 0;
+  for (std::size_t c = 0; c < s.classes.size(); ++c) {
+    const double exact = n * s.classes[c].share / total;
+    count[c] = static_cast<int>(std::floor(exact));
+    given += count[c];
+    rest.emplace_back(exact - count[c], c);
+  }
+  std::sort(rest.begin(), rest.end(), [](const auto& x, const auto& y) {
+    return x.first > y.first || (x.first == y.first && x.second < y.second);
+  });
+  for (int r = 0; given < n; ++r, ++given) ++count[rest[r % rest.size()].second];
+  std::vector<std::size_t> cls;
+  for (std::size_t c = 0; c < count.size(); ++c) cls.insert(cls.end(), count[c], c);
+  alg::Rng rng(alg::derive_seed(s.seed, 0, 19));
+  for (int i = n - 1; i > 0; --i)
+    std::swap(cls[i], cls[alg::uniform_below(rng, static_cast<std::uint64_t>(i) + 1)]);
+  for (int i = 0; i < n; ++i) {
+    const LinkClass& c = s.classes[cls[i]];
+    const VertexId w = b.worker(i);
+    if (c.speed_flops > 0) b.t.graph[w].speed_flops = c.speed_flops;
+    b.link(w, sw, "worker-" + std::to_string(i) + "-link", c.bandwidth_Bps, c.latency_s);
+  }
+  d << "edge fleet: " << n << " workers;";
+  for (std::size_t c = 0; c < count.size(); ++c)
+    d << " " << count[c] << " at " << rate(s.classes[c].bandwidth_Bps) << "/"
+      << s.classes[c].latency_s * 1e3 << "ms";
+}
+
+}  // namespace
+
 Topology make_topology(const TopologySpec& s) {
   const int n = s.workers;
   if (n < 1) bad("at least one worker");
   Builder b(s);
   std::ostringstream d;
-  if (s.kind == "star") {
-    const VertexId sw = b.node("switch");
-    b.master_on(sw);
-    for (int i = 0; i < n; ++i) b.worker_on(i, sw);
-    d << "star: " << n << " workers, " << rate(s.bandwidth_Bps) << " / " << s.latency_s * 1e3
-      << " ms links";
-  } else if (s.kind == "tree") {
-    const int racks = std::max(1, std::min(s.racks, n));
-    const VertexId core = b.node("core");
-    b.master_on(core);
-    std::vector<VertexId> rack(racks);
-    for (int r = 0; r < racks; ++r) {
-      rack[r] = b.node("rack-" + std::to_string(r));
-      b.uplink(rack[r], core, "rack-" + std::to_string(r) + "-uplink");
-    }
-    for (int i = 0; i < n; ++i) b.worker_on(i, rack[static_cast<std::size_t>(i) * racks / n]);
-    d << "tree: " << racks << " racks of " << rate(s.bandwidth_Bps) << " workers, "
-      << rate(s.uplink_Bps) << " rack uplinks";
-  } else if (s.kind == "ring") {
-    std::vector<VertexId> sw(n);
-    for (int j = 0; j < n; ++j) sw[j] = b.node("switch-" + std::to_string(j));
-    for (int j = 0; j + 1 < n; ++j) b.uplink(sw[j], sw[j + 1], "ring-" + std::to_string(j));
-    if (n >= 3) b.uplink(sw[n - 1], sw[0], "ring-" + std::to_string(n - 1));
-    b.master_on(sw[0]);
-    for (int i = 0; i < n; ++i) b.worker_on(i, sw[i]);
-    d << "ring of " << n << " switches, " << rate(s.uplink_Bps) << " ring links";
-  } else if (s.kind == "torus") {
-    const int k = static_cast<int>(std::ceil(std::sqrt(static_cast<double>(n))));
-    std::vector<VertexId> sw(k * k);
-    for (int r = 0; r < k; ++r)
-      for (int c = 0; c < k; ++c)
-        sw[r * k + c] = b.node("switch-" + std::to_string(r) + "-" + std::to_string(c));
-    for (int r = 0; r < k; ++r)
-      for (int c = 0; c < k; ++c) {
-        const std::string at = std::to_string(r) + "-" + std::to_string(c);
-        if (c + 1 < k || k >= 3) b.uplink(sw[r * k + c], sw[r * k + (c + 1) % k], "h-" + at);
-        if (r + 1 < k || k >= 3) b.uplink(sw[r * k + c], sw[((r + 1) % k) * k + c], "v-" + at);
-      }
-    b.master_on(sw[0]);
-    for (int i = 0; i < n; ++i) b.worker_on(i, sw[i]);
-    d << k << "x" << k << " torus, " << rate(s.uplink_Bps) << " links";
-  } else if (s.kind == "fat_tree") {
-    const int k = s.k;
-    if (k < 2 || k % 2) bad("fat_tree: k must be even and >= 2");
-    const int half = k / 2, hosts = k * k * k / 4;
-    if (n + 1 > hosts)
-      bad("fat_tree: k = " + std::to_string(k) + " has " + std::to_string(hosts) +
-          " hosts, fewer than " + std::to_string(n) + " workers + the master");
-    std::vector<VertexId> core(half * half);
-    for (int c = 0; c < half * half; ++c) core[c] = b.node("core-" + std::to_string(c));
-    int h = 0;
-    for (int p = 0; p < k && h <= n; ++p) {
-      std::vector<VertexId> agg(half), edge(half);
-      for (int a = 0; a < half; ++a) {
-        agg[a] = b.node("agg-" + std::to_string(p) + "-" + std::to_string(a));
-        for (int c = 0; c < half; ++c)
-          b.uplink(agg[a], core[a * half + c],
-                   "agg-" + std::to_string(p) + "-" + std::to_string(a) + "-core-" +
-                       std::to_string(a * half + c));
-      }
-      for (int e = 0; e < half; ++e) {
-        edge[e] = b.node("edge-" + std::to_string(p) + "-" + std::to_string(e));
-        for (int a = 0; a < half; ++a)
-          b.uplink(
-              edge[e], agg[a],
-              "edge-" + std::to_string(p) + "-" + std::to_string(e) + "-agg-" + std::to_string(a));
-        for (int j = 0; j < half && h <= n; ++j, ++h) {
-          if (h == 0)
-            b.master_on(edge[e]);
-          else
-            b.worker_on(h - 1, edge[e]);
-        }
-      }
-    }
-    d << "fat-tree k=" << k << " (" << hosts << " host slots), " << rate(s.uplink_Bps)
-      << " switch links";
-  } else if (s.kind == "dragonfly") {
-    const int g = s.groups, a = s.routers, p = s.hosts_per_router;
-    if (g < 1 || a < 1 || p < 1)
-      bad("dragonfly: groups, routers and hosts_per_router must be >= 1");
-    if (n + 1 > g * a * p)
-      bad("dragonfly: " + std::to_string(g * a * p) + " host slots, fewer than " +
-          std::to_string(n) + " workers + the master");
-    std::vector<VertexId> router(g * a);
-    for (int G = 0; G < g; ++G)
-      for (int R = 0; R < a; ++R)
-        router[G * a + R] = b.node("router-" + std::to_string(G) + "-" + std::to_string(R));
-    for (int G = 0; G < g; ++G)
-      for (int R1 = 0; R1 < a; ++R1)
-        for (int R2 = R1 + 1; R2 < a; ++R2)
-          b.uplink(
-              router[G * a + R1], router[G * a + R2],
-              "local-" + std::to_string(G) + "-" + std::to_string(R1) + "-" + std::to_string(R2));
-    for (int G1 = 0; G1 < g; ++G1)
-      for (int G2 = G1 + 1; G2 < g; ++G2)
-        b.uplink(router[G1 * a + G2 % a], router[G2 * a + G1 % a],
-                 "global-" + std::to_string(G1) + "-" + std::to_string(G2));
-    for (int h = 0; h <= n; ++h) {
-      if (h == 0)
-        b.master_on(router[0]);
-      else
-        b.worker_on(h - 1, router[h / p]);
-    }
-    d << "dragonfly: " << g << " groups x " << a << " routers x " << p << " hosts, "
-      << rate(s.uplink_Bps) << " router links";
-  } else if (s.kind == "edge") {
-    if (s.classes.empty()) bad("edge: give the worker link classes");
-    const VertexId sw = b.node("switch");
-    b.master_on(sw);
-    // Counts by largest remainder of the shares, then a seeded shuffle of who gets which class.
-    const double total =
-        std::accumulate(s.classes.begin(), s.classes.end(), 0.0,
-                        [](double acc, const LinkClass& c) { return acc + c.share; });
-    std::vector<int> count(s.classes.size());
-    std::vector<std::pair<double, std::size_t>> rest;
-    int given = 0;
-    for (std::size_t c = 0; c < s.classes.size(); ++c) {
-      const double exact = n * s.classes[c].share / total;
-      count[c] = static_cast<int>(std::floor(exact));
-      given += count[c];
-      rest.emplace_back(exact - count[c], c);
-    }
-    std::sort(rest.begin(), rest.end(), [](const auto& x, const auto& y) {
-      return x.first > y.first || (x.first == y.first && x.second < y.second);
-    });
-    for (int r = 0; given < n; ++r, ++given) ++count[rest[r % rest.size()].second];
-    std::vector<std::size_t> cls;
-    for (std::size_t c = 0; c < count.size(); ++c) cls.insert(cls.end(), count[c], c);
-    alg::Rng rng(alg::derive_seed(s.seed, 0, 19));
-    for (int i = n - 1; i > 0; --i)
-      std::swap(cls[i], cls[alg::uniform_below(rng, static_cast<std::uint64_t>(i) + 1)]);
-    for (int i = 0; i < n; ++i) {
-      const LinkClass& c = s.classes[cls[i]];
-      const VertexId w = b.worker(i);
-      if (c.speed_flops > 0) b.t.graph[w].speed_flops = c.speed_flops;
-      b.link(w, sw, "worker-" + std::to_string(i) + "-link", c.bandwidth_Bps, c.latency_s);
-    }
-    d << "edge fleet: " << n << " workers;";
-    for (std::size_t c = 0; c < count.size(); ++c)
-      d << " " << count[c] << " at " << rate(s.classes[c].bandwidth_Bps) << "/"
-        << s.classes[c].latency_s * 1e3 << "ms";
-  } else {
-    bad("unknown topology kind '" + s.kind + "'");
-  }
+  using Build = void (*)(const TopologySpec&, int, Builder&, std::ostringstream&);
+  static const std::map<std::string, Build> kinds = {
+      {"star", build_star},   {"tree", build_tree},         {"ring", build_ring},
+      {"torus", build_torus}, {"fat_tree", build_fat_tree}, {"dragonfly", build_dragonfly},
+      {"edge", build_edge}};
+  const auto it = kinds.find(s.kind);
+  if (it == kinds.end()) bad("unknown topology kind '" + s.kind + "'");
+  it->second(s, n, b, d);
   b.t.description = d.str();
   return std::move(b.t);
 }

@@ -20,7 +20,21 @@
 
 namespace efsim::alg {
 
-class Node {
+// Flops spent since the last take (the cost model charges them as simulated compute time).
+class FlopCounter {
+ public:
+  // Returns the flops counted since the last call and resets the counter.
+  double take_flops() {
+    const double f = flops_;
+    flops_ = 0.0;
+    return f;
+  }
+
+ protected:
+  double flops_ = 0.0;
+};
+
+class Node : public FlopCounter {
  public:
   virtual ~Node() = default;
   virtual void receive(const Message& down) = 0;
@@ -38,19 +52,12 @@ class Node {
   // here, valid until the node's next receive or step. The monitor reuses them instead of
   // evaluating f at x itself (metrics cost no extra pass over the data).
   const LocalEvaluation& last_evaluation() const { return evaluation_; }
-  // Flops spent since the last call (cost model); resets the counter.
-  double take_flops() {
-    const double f = flops_;
-    flops_ = 0.0;
-    return f;
-  }
 
  protected:
-  double flops_ = 0.0;
   LocalEvaluation evaluation_;
 };
 
-class Master {
+class Master : public FlopCounter {
  public:
   virtual ~Master() = default;
   virtual const Message& broadcast() const = 0;
@@ -62,14 +69,6 @@ class Master {
   // Downlink "model": from now on model() carries the dense x after every round, and that is
   // what the workers receive (instead of the aggregate). Returns false if the method cannot.
   virtual bool send_model() { return false; }
-  double take_flops() {
-    const double f = flops_;
-    flops_ = 0.0;
-    return f;
-  }
-
- protected:
-  double flops_ = 0.0;
 };
 
 struct MethodSpec {
