@@ -49,6 +49,57 @@ void clear_run(const std::string& out_dir, const std::string& id) {
     if (e.path().filename().string().rfind(prefix, 0) == 0) fs::remove_all(e.path());
 }
 
+// The output folder with the sweep's run list (for the report and for shards) and the scenario
+// it came from.
+void write_manifest(const Scenario& s, const std::vector<ResolvedRun>& runs,
+                    const SweepOptions& options, const std::string& out_dir) {
+  try {
+    fs::create_directories(fs::path(out_dir) / "runs");
+  } catch (const fs::filesystem_error& e) {
+    throw InputError(out_dir + ": cannot create the output folder: " + e.code().message());
+  }
+  std::ostringstream js;
+  js << "{\n  \"scenario\": " << json_quote(s.name)
+     << ",\n  \"scenario_file\": " << json_quote(s.path)
+     << ",\n  \"target_grad_norm_sq\": " << exact(s.stop.target_grad_norm_sq)
+     << ",\n  \"overrides\": [";
+  for (std::size_t i = 0; i < options.overrides.size(); ++i)
+    js << (i ? ", " : "") << json_quote(options.overrides[i]);
+  js << "],\n  \"runs\": [";
+  for (std::size_t i = 0; i < runs.size(); ++i)
+    js << (i ? ", " : "") << json_quote(runs[i].spec.id);
+  js << "]\n}\n";
+  write_file_atomic((fs::path(out_dir) / "sweep.json").string(), js.str());
+  std::ifstream in(s.path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  write_file_atomic((fs::path(out_dir) / "scenario.yaml").string(), text.str());
+}
+
+// The runs of this shard that still need running (complete ones with the same fingerprint are
+// kept unless --fresh; the others are cleared); *selected: this shard's runs, *cached: kept.
+std::vector<std::size_t> select_runs(const std::vector<ResolvedRun>& runs,
+                                     const std::vector<std::string>& fingerprints,
+                                     const SweepOptions& options, const std::string& out_dir,
+                                     std::size_t* selected_out, std::size_t* cached_out) {
+  std::vector<std::size_t> queue;
+  std::size_t& selected = *selected_out;
+  std::size_t& cached = *cached_out;
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    if (static_cast<int>(i % static_cast<std::size_t>(options.shard_count)) !=
+        options.shard_index - 1)
+      continue;
+    ++selected;
+    if (!options.fresh && complete(out_dir, runs[i].spec.id, fingerprints[i])) {
+      ++cached;
+      continue;
+    }
+    clear_run(out_dir, runs[i].spec.id);
+    queue.push_back(i);
+  }
+  return queue;
+}
+
 // A summary row for a run without results: what the run was, and why it has none.
 SummaryRow unfinished_row(const RunRecord& run, const std::string& why) {
   SummaryRow r = missing_row(run.id, why);
@@ -105,47 +156,13 @@ int run_scenario(const Scenario& s, const SweepOptions& options) {
   std::vector<std::string> fingerprints;
   for (const auto& r : runs) fingerprints.push_back(run_fingerprint(inputs, r));
 
-  try {
-    fs::create_directories(fs::path(out_dir) / "runs");
-  } catch (const fs::filesystem_error& e) {
-    throw InputError(out_dir + ": cannot create the output folder: " + e.code().message());
-  }
-  // The sweep's run list (for the report and for shards) and the scenario it came from.
-  {
-    std::ostringstream js;
-    js << "{\n  \"scenario\": " << json_quote(s.name)
-       << ",\n  \"scenario_file\": " << json_quote(s.path)
-       << ",\n  \"target_grad_norm_sq\": " << exact(s.stop.target_grad_norm_sq)
-       << ",\n  \"overrides\": [";
-    for (std::size_t i = 0; i < options.overrides.size(); ++i)
-      js << (i ? ", " : "") << json_quote(options.overrides[i]);
-    js << "],\n  \"runs\": [";
-    for (std::size_t i = 0; i < runs.size(); ++i)
-      js << (i ? ", " : "") << json_quote(runs[i].spec.id);
-    js << "]\n}\n";
-    write_file_atomic((fs::path(out_dir) / "sweep.json").string(), js.str());
-    std::ifstream in(s.path, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    write_file_atomic((fs::path(out_dir) / "scenario.yaml").string(), text.str());
-  }
+  write_manifest(s, runs, options, out_dir);
   // A summary from an earlier sweep must not pass for this one's until this one completes.
   fs::remove(fs::path(out_dir) / "summary.csv");
 
-  std::vector<std::size_t> queue;
   std::size_t selected = 0, cached = 0;
-  for (std::size_t i = 0; i < runs.size(); ++i) {
-    if (static_cast<int>(i % static_cast<std::size_t>(options.shard_count)) !=
-        options.shard_index - 1)
-      continue;
-    ++selected;
-    if (!options.fresh && complete(out_dir, runs[i].spec.id, fingerprints[i])) {
-      ++cached;
-      continue;
-    }
-    clear_run(out_dir, runs[i].spec.id);
-    queue.push_back(i);
-  }
+  const std::vector<std::size_t> queue =
+      select_runs(runs, fingerprints, options, out_dir, &selected, &cached);
   const int jobs = options.jobs > 0
                        ? options.jobs
                        : std::max(1, static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN)));
