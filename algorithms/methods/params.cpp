@@ -43,6 +43,11 @@ const std::vector<ParamInfo>& method_parameters() {
     t.push_back(number("lsvrg_p", T::kReal, 0, 1, true, false, 0, "p",
                        "L-SVRG reference-point probability in (0, 1] (default batch / N_i)"));
     t[2].id_always = true;  // eta: part of every id of a method that takes it
+    // Settings added after 0.2.0: in the fingerprints of the methods that take them only.
+    ParamInfo local = number("local_steps", T::kInteger, 1, 1e6, false, false, 1, "ls",
+                             "local steps tau between communications (default 1: (S)GD)");
+    local.in_every_fingerprint = false;
+    t.push_back(local);
     return t;
   }();
   return table;

@@ -22,6 +22,7 @@ MethodInstance make_ef21_sgd_ideal(const MethodSpec&, const Problem&, const Comp
                                    const Vector&);
 MethodInstance make_ef21_sgdm_ideal(const MethodSpec&, const Problem&, const Compressor&,
                                     const Vector&);
+MethodInstance make_local_sgd(const MethodSpec&, const Problem&, const Compressor&, const Vector&);
 
 namespace {
 
@@ -106,6 +107,10 @@ const std::vector<MethodInfo>& method_registry() {
         method("ec_lsvrg_diana",
                "EC-LSVRG-DIANA: EC-SGD-DIANA with L-SVRG gradients (Gorbunov et al. 2020)",
                N::kContractive, {"quantizer", "alpha", "lsvrg_p"}, make_ec_lsvrg_diana, nullptr),
+        method("local_sgd",
+               "local SGD / FedAvg, every client: tau local steps, then the averaged model "
+               "difference, optionally compressed (Stich 2019, Alg. 1; McMahan et al. 2017)",
+               N::kAny, {"local_steps"}, make_local_sgd, nullptr),
     };
     for (auto& m : r) {
       // Partial participation: DCGD and GD (Horváth & Richtárik, §4.2).
