@@ -16,20 +16,13 @@ std::string xml_number(double v) {
 std::string master_host_name() { return "master"; }
 std::string worker_host_name(int i) { return "worker-" + std::to_string(i); }
 
-TopologySpec star_topology(const StarSpec& st) {
+TopologySpec star_spec() {
   TopologySpec spec;
   spec.kind = "star";
-  spec.workers = st.workers;
-  spec.bandwidth_Bps = st.worker_bandwidth_Bps;
-  spec.latency_s = st.worker_latency_s;
-  spec.master_bandwidth_Bps = st.master_bandwidth_Bps;
-  spec.master_latency_s = st.master_latency_s;
-  spec.worker_speed_flops = st.worker_speed_flops;
-  spec.master_speed_flops = st.master_speed_flops;
   return spec;
 }
 
-std::string star_platform_xml(const StarSpec& s) {
+std::string star_platform_xml(const TopologySpec& s) {
   std::ostringstream os;
   os << "<?xml version='1.0'?>\n"
      << "<!DOCTYPE platform SYSTEM \"https://simgrid.org/simgrid.dtd\">\n"
@@ -49,7 +42,7 @@ std::string star_platform_xml(const StarSpec& s) {
      << "s\" sharing_policy=\"SPLITDUPLEX\"/>\n";
   for (int i = 0; i < s.workers; ++i)
     os << "    <link id=\"" << worker_host_name(i) << "-link\" bandwidth=\""
-       << xml_number(s.worker_bandwidth_Bps) << "Bps\" latency=\"" << xml_number(s.worker_latency_s)
+       << xml_number(s.bandwidth_Bps) << "Bps\" latency=\"" << xml_number(s.latency_s)
        << "s\" sharing_policy=\"SPLITDUPLEX\"/>\n";
   os << "    <host_link id=\"" << master_host_name()
      << "\" up=\"master-link_UP\" down=\"master-link_DOWN\"/>\n";

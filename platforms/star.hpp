@@ -7,28 +7,20 @@
 #include <string>
 #include <vector>
 
-namespace efsim::platforms {
+#include "platforms/topology.hpp"
 
-struct StarSpec {
-  int workers = 1;
-  double worker_bandwidth_Bps = 12.5e6;  // bytes per second (100 Mbps)
-  double worker_latency_s = 1e-3;
-  double master_bandwidth_Bps = 1.25e9;  // 10 Gbps
-  double master_latency_s = 1e-4;
-  double worker_speed_flops = 1e9;  // flop/s
-  double master_speed_flops = 1e10;
-};
+namespace efsim::platforms {
 
 // A number for a platform XML attribute: every digit of the double ("%.17g").
 std::string xml_number(double v);
 
 std::string master_host_name();
 std::string worker_host_name(int i);
-// The star as a topology of kind star (one switch), for the graph analysis and the ns-3 form.
-struct TopologySpec;
-TopologySpec star_topology(const StarSpec& spec);
+// A star's description: kind star with the default links and speeds (100 Mbps / 1 ms workers,
+// a 10 Gbps / 0.1 ms master, 1 and 10 Gflop/s); the same TopologySpec describes every kind.
+TopologySpec star_spec();
 
-// The SimGrid platform XML (version 4.1) for the star.
-std::string star_platform_xml(const StarSpec& spec);
+// The SimGrid platform XML (version 4.1) of a star (spec.kind star): a Cluster zone.
+std::string star_platform_xml(const TopologySpec& spec);
 
 }  // namespace efsim::platforms

@@ -280,9 +280,7 @@ int cmd_topology(const std::vector<std::string>& args) {
     return 0;
   }
   const auto s = efsim::sim::load_scenario(scenario, overrides);
-  const efsim::platforms::TopologySpec spec = s.platform.kind == "star"
-                                                  ? efsim::platforms::star_topology(s.platform.star)
-                                                  : s.platform.topology;
+  const efsim::platforms::TopologySpec spec = s.platform.topology;
   const auto t = efsim::platforms::make_topology(spec);
   print_analysis(t.description, t.workers.size(), efsim::platforms::analyse(t), bytes);
   if (!dot.empty()) {

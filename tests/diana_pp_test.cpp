@@ -185,9 +185,9 @@ TEST(SimGridVsSync, DianaEcDianaAndPartialParticipation) {
   cases.push_back({pp, &nat});
   for (const auto& [s, C] : cases) {
     SCOPED_TRACE(s.name);
-    platforms::StarSpec star;
+    platforms::TopologySpec star;
     star.workers = 4;
-    star.worker_bandwidth_Bps = 1e5;
+    star.bandwidth_Bps = 1e5;
     StopRule rule;
     rule.max_rounds = 30;
     const std::string out = test::run_in_child([&] {

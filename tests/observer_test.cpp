@@ -190,7 +190,7 @@ TEST(Observer, ReusingWorkerGradientsUnderSimGridGivesTheSameTrace) {
       sim::NetworkSetup net;
       net.model = "simgrid";
       net.platform_file = dir + "/p.xml";
-      platforms::StarSpec star;
+      platforms::TopologySpec star;
       star.workers = 5;
       std::ofstream(net.platform_file) << platforms::star_platform_xml(star);
       net.master = platforms::master_host_name();

@@ -26,7 +26,7 @@ struct Case {
   std::string method = "ef21";
   alg::CompressorSpec compressor{"top_k", 3};
   int value_bits = 32;
-  platforms::StarSpec star;
+  platforms::TopologySpec star;
   std::string model = "textbook";
   long rounds = 12;
   alg::StragglerSpec stragglers;
@@ -76,7 +76,7 @@ std::vector<alg::TraceRow> simgrid_trace(const Case& c) {
     net.pattern = c.pattern;
     net.wire.value_bits = c.value_bits;
     net.platform_file = dir + "/platform.xml";
-    platforms::StarSpec star = c.star;
+    platforms::TopologySpec star = c.star;
     star.workers = c.workers;
     std::ofstream(net.platform_file) << platforms::star_platform_xml(star);
     net.master = platforms::master_host_name();
@@ -99,7 +99,7 @@ std::vector<alg::TraceRow> simgrid_trace(const Case& c) {
 // Records every round's cost, and prices it with the analytic star clock.
 class RecordingClock final : public alg::RoundClock {
  public:
-  explicit RecordingClock(const platforms::StarSpec& s) : analytic(s) {}
+  explicit RecordingClock(const platforms::TopologySpec& s) : analytic(s) {}
   alg::RoundTiming round_time(const alg::RoundCost& cost) override {
     costs.push_back(cost);
     return analytic.round_time(cost);
@@ -115,7 +115,7 @@ std::vector<alg::TraceRow> sync_trace(const Case& c, std::vector<alg::RoundCost>
   alg::StopRule rule;
   rule.max_rounds = c.rounds;
   alg::Monitor mon(*p, rule);
-  platforms::StarSpec star = c.star;
+  platforms::TopologySpec star = c.star;
   star.workers = c.workers;
   RecordingClock clock(star);
   alg::run_sync(m, mon, 42, &clock);
@@ -169,9 +169,9 @@ TEST(Textbook, RoundTimeEqualsClosedFormOnSymmetricStar) {
   for (const auto& [worker_bw, master_bw] : {std::pair{1e6, 2e6}, std::pair{1e5, 1.25e9}}) {
     SCOPED_TRACE("worker " + std::to_string(worker_bw) + " master " + std::to_string(master_bw));
     Case c;
-    c.star.worker_bandwidth_Bps = worker_bw;
+    c.star.bandwidth_Bps = worker_bw;
     c.star.master_bandwidth_Bps = master_bw;
-    c.star.worker_latency_s = 2e-3;
+    c.star.latency_s = 2e-3;
     c.star.master_latency_s = 5e-4;
     c.star.worker_speed_flops = 2e8;
     c.star.master_speed_flops = 1e9;
@@ -202,7 +202,7 @@ TEST(Textbook, RoundTimeEqualsClosedFormOnSymmetricStar) {
 TEST(Textbook, StaggeredUploadsMatchFluidModel) {
   Case c;
   c.samples = 243;  // worker 3 gets 63 rows, the others 60
-  c.star.worker_bandwidth_Bps = 4e5;
+  c.star.bandwidth_Bps = 4e5;
   c.star.master_bandwidth_Bps = 9e5;
   c.star.worker_speed_flops = 5e6;  // compute time comparable to transfer time
   c.method = "gd";
@@ -273,8 +273,8 @@ TEST(Patterns, RingRoundTimesEqualAlphaBetaFormulas) {
     c.workers = 5;
     c.samples = 250;
     c.pattern = p;
-    c.star.worker_bandwidth_Bps = 2e5;
-    c.star.worker_latency_s = 3e-3;
+    c.star.bandwidth_Bps = 2e5;
+    c.star.latency_s = 3e-3;
     const auto t = simgrid_trace(c);
     const double n = 5, lat = 3e-3, B = 2e5;
     for (std::size_t k = 1; k < t.size(); ++k) {
@@ -311,8 +311,8 @@ TEST(Patterns, TreeRoundTimeEqualsItsCriticalPath) {
   c.workers = 3;
   c.samples = 240;
   c.pattern = Pattern::kTree;
-  c.star.worker_bandwidth_Bps = 1e5;
-  c.star.worker_latency_s = 2e-3;
+  c.star.bandwidth_Bps = 1e5;
+  c.star.latency_s = 2e-3;
   c.star.master_latency_s = 5e-4;
   c.star.worker_speed_flops = 1e8;
   std::vector<alg::RoundCost> costs;
@@ -380,7 +380,7 @@ TEST(SimGridRunner, DeadlockIsReportedAsAnErrorOfTheRun) {
     const std::string dir = test::make_temp_dir("dl");
     NetworkSetup net;
     net.platform_file = dir + "/p.xml";
-    platforms::StarSpec star;
+    platforms::TopologySpec star;
     star.workers = c.workers;
     std::ofstream(net.platform_file) << platforms::star_platform_xml(star);
     net.master = platforms::master_host_name();

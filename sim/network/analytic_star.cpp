@@ -85,12 +85,12 @@ alg::RoundTiming AnalyticStarClock::round_time(const alg::RoundCost& cost) {
   // Links: 0 master UP (master -> switch), 1 master DOWN, then per worker UP, DOWN.
   std::vector<double> capacity = {spec_.master_bandwidth_Bps, spec_.master_bandwidth_Bps};
   for (int i = 0; i < n; ++i) {
-    capacity.push_back(spec_.worker_bandwidth_Bps);
-    capacity.push_back(spec_.worker_bandwidth_Bps);
+    capacity.push_back(spec_.bandwidth_Bps);
+    capacity.push_back(spec_.bandwidth_Bps);
   }
   auto worker_up = [](int i) { return 2 + 2 * i; };
   auto worker_down = [](int i) { return 3 + 2 * i; };
-  const double latency = spec_.master_latency_s + spec_.worker_latency_s;
+  const double latency = spec_.master_latency_s + spec_.latency_s;
   // Only the workers taking part exchange messages and compute.
   std::vector<int> active;
   for (int i = 0; i < n; ++i)

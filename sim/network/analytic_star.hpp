@@ -26,11 +26,11 @@ std::vector<double> fluid_finish_times(const std::vector<Flow>& flows,
 
 class AnalyticStarClock final : public alg::RoundClock {
  public:
-  explicit AnalyticStarClock(const platforms::StarSpec& spec) : spec_(spec) {}
+  explicit AnalyticStarClock(const platforms::TopologySpec& spec) : spec_(spec) {}
   alg::RoundTiming round_time(const alg::RoundCost& cost) override;
 
  private:
-  platforms::StarSpec spec_;
+  platforms::TopologySpec spec_;
 };
 
 }  // namespace efsim::sim

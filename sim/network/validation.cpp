@@ -72,13 +72,12 @@ std::vector<ValidationCell> validation_grid(bool quick) {
 namespace {
 
 std::string cell_xml(const ValidationCell& c, const std::string& model) {
-  platforms::StarSpec star;
+  platforms::TopologySpec star = platforms::star_spec();
   star.workers = c.workers;
-  star.worker_bandwidth_Bps = c.bandwidth_bps / 8;
+  star.bandwidth_Bps = c.bandwidth_bps / 8;
   star.master_bandwidth_Bps = c.master_factor * c.bandwidth_bps / 8;
-  star.worker_latency_s = star.master_latency_s = c.latency_s;
-  if (model == "ns3")
-    return platforms::topology_xml_ns3(platforms::make_topology(platforms::star_topology(star)));
+  star.latency_s = star.master_latency_s = c.latency_s;
+  if (model == "ns3") return platforms::topology_xml_ns3(platforms::make_topology(star));
   return platforms::star_platform_xml(star);
 }
 

@@ -100,12 +100,11 @@ void parse_star(const Reader& r, const YAML::Node& n, const std::string& key, Pl
   r.check_keys(n, key,
                {"kind", "bandwidth", "latency", "master_bandwidth", "master_latency",
                 "worker_speed", "master_speed", "stragglers"});
-  auto& st = p.star;
+  auto& st = p.topology;
   if (n["bandwidth"])
-    st.worker_bandwidth_Bps =
-        r.quantity(n["bandwidth"], key + ".bandwidth", Unit::kBandwidthBps, true);
+    st.bandwidth_Bps = r.quantity(n["bandwidth"], key + ".bandwidth", Unit::kBandwidthBps, true);
   if (n["latency"])
-    st.worker_latency_s = r.quantity(n["latency"], key + ".latency", Unit::kSeconds, false);
+    st.latency_s = r.quantity(n["latency"], key + ".latency", Unit::kSeconds, false);
   if (n["master_bandwidth"])
     st.master_bandwidth_Bps =
         r.quantity(n["master_bandwidth"], key + ".master_bandwidth", Unit::kBandwidthBps, true);
@@ -428,7 +427,6 @@ void parse_platforms(const Reader& r, const YAML::Node& root, const std::string&
       spec.remove("name");
     }
     parse_platform(r, spec, key, dir, s, p);
-    p.star.workers = s.problem.workers;
     p.topology.workers = s.problem.workers;
     if (p.kind != "star" && p.kind != "file") {
       try {

@@ -26,9 +26,10 @@ struct PlatformSpec {
   std::string name;           // with `platforms:` (a list): tags the run ids as <id>@<name>
   std::string kind = "star";  // star | file | tree | ring | torus | fat_tree | dragonfly | edge
   std::string network_model = "simgrid";  // how its links carry bytes (network_model_names())
-  platforms::StarSpec star;               // kind == star (star.workers = problem.workers)
-  platforms::TopologySpec topology;       // tree | ring | torus | fat_tree | dragonfly | edge
-  alg::StragglerSpec stragglers;          // any kind: slow workers (compute time only)
+  // star and the generated kinds (tree | ring | torus | fat_tree | dragonfly | edge): one
+  // description; topology.workers = problem.workers
+  platforms::TopologySpec topology = platforms::star_spec();
+  alg::StragglerSpec stragglers;     // any kind: slow workers (compute time only)
   std::string file;                  // kind == file: absolute or relative to the scenario's folder
   std::string master;                // kind == file: master host name
   std::vector<std::string> workers;  // kind == file: worker host names, in worker order

@@ -139,9 +139,8 @@ alg::MethodInstance instantiate(const ResolvedRun& run, const ProblemSetup& setu
 std::string platform_xml(const PlatformSpec& p) {
   if (p.kind == "file") return "";
   if (p.network_model == "ns3")  // the single-link-route form SimGrid's ns-3 binding accepts
-    return platforms::topology_xml_ns3(
-        platforms::make_topology(p.kind == "star" ? platforms::star_topology(p.star) : p.topology));
-  if (p.kind == "star") return platforms::star_platform_xml(p.star);
+    return platforms::topology_xml_ns3(platforms::make_topology(p.topology));
+  if (p.kind == "star") return platforms::star_platform_xml(p.topology);
   return platforms::topology_xml(platforms::make_topology(p.topology),
                                  peer_pairs(p.topology.workers));
 }
@@ -149,11 +148,11 @@ std::string platform_xml(const PlatformSpec& p) {
 std::string platform_summary(const PlatformSpec& p) {
   if (p.kind == "file") return "file " + p.file;
   if (p.kind != "star") return platforms::make_topology(p.topology).description;
-  const auto& st = p.star;
+  const auto& st = p.topology;
   char buf[256];
   std::snprintf(buf, sizeof buf,
                 "star: %d workers, %g Mbps / %g ms links, master %g Mbps, %g Gflop/s workers",
-                st.workers, st.worker_bandwidth_Bps * 8 / 1e6, st.worker_latency_s * 1e3,
+                st.workers, st.bandwidth_Bps * 8 / 1e6, st.latency_s * 1e3,
                 st.master_bandwidth_Bps * 8 / 1e6, st.worker_speed_flops / 1e9);
   return buf;
 }

@@ -45,8 +45,8 @@ std::string inputs_digest(const Scenario& s) {
       os << "xml " << hex16(fnv1a(platform_xml(p))) << "\n";
     }
     if (p.kind == "star") {
-      const auto& st = p.star;
-      os << exact(st.worker_bandwidth_Bps) << ' ' << exact(st.worker_latency_s) << ' '
+      const auto& st = p.topology;
+      os << exact(st.bandwidth_Bps) << ' ' << exact(st.latency_s) << ' '
          << exact(st.master_bandwidth_Bps) << ' ' << exact(st.master_latency_s) << ' '
          << exact(st.worker_speed_flops) << ' ' << exact(st.master_speed_flops) << "\n";
     } else if (p.kind == "file") {
