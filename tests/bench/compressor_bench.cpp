@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "algorithms/compressors/compressor.hpp"
+#include "bench_util.hpp"
 #include "compressor_examples.hpp"
 
 namespace efsim::alg {
@@ -17,21 +18,13 @@ CompressorSpec spec_for(const std::string& kind, int d) { return test::example_s
 void BM_compress_encode_decode(benchmark::State& state, const std::string& kind) {
   const int d = static_cast<int>(state.range(0));
   const auto C = make_compressor(spec_for(kind, d), d);
-  Rng data(1);
-  Vector x(d);
-  for (int j = 0; j < d; ++j) x[j] = standard_normal(data);
+  const Vector x = bench::gaussian_vector(d);
   Rng rng(2);
   const WireFormat wire;
   Compressed c, back;
   std::size_t bytes = 0;
   for (auto _ : state) {
-    C->compress(x, rng, wire, c);
-    BitWriter w;
-    C->encode(c, wire, w);
-    const Message m = w.finish();
-    BitReader r(m);
-    C->decode(r, d, wire, back);
-    bytes = m.size_bytes();
+    bytes = bench::compress_roundtrip(*C, x, rng, wire, c, back);
     benchmark::DoNotOptimize(back.value.data());
   }
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * d * 8);
@@ -43,9 +36,7 @@ void BM_compress_encode_decode(benchmark::State& state, const std::string& kind)
 void BM_top_k_mlp(benchmark::State& state) {
   const int d = 407050;
   const auto C = make_compressor(CompressorSpec("top_k", 20000), d);
-  Rng data(1);
-  Vector x(d);
-  for (int j = 0; j < d; ++j) x[j] = standard_normal(data);
+  const Vector x = bench::gaussian_vector(d);
   Rng rng(2);
   const WireFormat wire;
   Compressed c;

@@ -19,6 +19,7 @@
 #include "algorithms/problems/glm.hpp"
 #include "algorithms/problems/images.hpp"
 #include "algorithms/problems/softmax.hpp"
+#include "bench_util.hpp"
 #include "compressor_examples.hpp"
 
 namespace efsim::alg {
@@ -92,22 +93,15 @@ BENCHMARK(BM_mlp)->Name("cost/mlp")->Arg(100)->Arg(1000)->Unit(benchmark::kMilli
 void BM_compress(benchmark::State& state, const std::string& kind) {
   const int d = static_cast<int>(state.range(0));
   const auto C = make_compressor(test::example_spec(kind, d), d);
-  Rng data(1);
-  Vector x(d);
-  for (int j = 0; j < d; ++j) x[j] = standard_normal(data);
+  const Vector x = bench::gaussian_vector(d);
   Rng rng(2);
   const WireFormat wire;
-  Compressed c;
+  Compressed c, back;
   for (auto _ : state) {
-    C->compress(x, rng, wire, c);
-    BitWriter w;
-    C->encode(c, wire, w);
-    const Message m = w.finish();
-    BitReader r(m);
-    C->decode(r, d, wire, c);
-    benchmark::DoNotOptimize(c.value.data());
+    bench::compress_roundtrip(*C, x, rng, wire, c, back);
+    benchmark::DoNotOptimize(back.value.data());
   }
-  report(state, C->flops(d) + 2.0 * cost::codec(static_cast<std::int64_t>(c.nnz())));
+  report(state, C->flops(d) + 2.0 * cost::codec(static_cast<std::int64_t>(back.nnz())));
 }
 
 const bool registered = [] {
