@@ -155,10 +155,26 @@ def plots(rows, runs, target, plots_dir, plt):
     if not series:
         return made
 
+    def legend(ax, fig, loc="best"):
+        # Up to 12 curves: a legend inside the axes. More (a sweep over platforms or network
+        # models): beside the axes, in columns, so it neither covers the curves nor overflows.
+        n = len(ax.get_legend_handles_labels()[0])
+        if n <= 12:
+            ax.legend(fontsize=7, loc=loc)
+            fig.tight_layout()
+            return
+        cols = (n + 29) // 30
+        ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1.0), ncol=cols,
+                  borderaxespad=0.0)
+        fig.wide_legend = True  # saved with the legend's extent (bbox_inches="tight")
+
     def save(fig, name, title):
         path = os.path.join(plots_dir, name)
         tmp = path + ".tmp.png"
-        fig.savefig(tmp, dpi=100, metadata={"Software": None})
+        if getattr(fig, "wide_legend", False):
+            fig.savefig(tmp, dpi=100, metadata={"Software": None}, bbox_inches="tight")
+        else:
+            fig.savefig(tmp, dpi=100, metadata={"Software": None})
         os.replace(tmp, path)
         plt.close(fig)
         made.append((name, title))
@@ -183,8 +199,7 @@ def plots(rows, runs, target, plots_dir, plt):
         ax.set_xlabel("simulated time (s)")
         ax.set_ylabel("f(xᵏ) − f*")
         ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=7, loc="best")
-        fig.tight_layout()
+        legend(ax, fig)
         save(fig, "optimality_gap_time.png", "f(xᵏ) − f* against simulated time")
 
     # Test accuracy against simulated time, when a test set was given.
@@ -195,8 +210,7 @@ def plots(rows, runs, target, plots_dir, plt):
         ax.set_xlabel("simulated time (s)")
         ax.set_ylabel("test accuracy")
         ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=7, loc="best")
-        fig.tight_layout()
+        legend(ax, fig)
         save(fig, "test_accuracy_time.png", "Test accuracy against simulated time")
 
     for col, scale, label, name, title in axes_spec:
@@ -209,8 +223,7 @@ def plots(rows, runs, target, plots_dir, plt):
         ax.set_xlabel(label)
         ax.set_ylabel("‖∇f(xᵏ)‖²")
         ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=7, loc="best")
-        fig.tight_layout()
+        legend(ax, fig)
         save(fig, name, title)
 
     # Where the time of an average round went, per run (means over workers).
@@ -229,7 +242,7 @@ def plots(rows, runs, target, plots_dir, plt):
         left = [a + b for a, b in zip(left, widths)]
     ax.set_xlabel("simulated ms per round (mean over workers)")
     ax.invert_yaxis()
-    ax.legend(fontsize=7, loc="lower right")
+    legend(ax, fig, "lower right")
     ax.grid(True, axis="x", alpha=0.3)
     fig.tight_layout()
     save(fig, "time_breakdown.png", "Where a round's time goes")
