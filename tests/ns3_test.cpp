@@ -149,9 +149,11 @@ runs:
   const auto r = test::run_efsim("run " + scenario + " --out " + (dir_ / "o").string() +
                                  " --no-report --quiet");
   EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("file.yaml:2: key 'platform.file': "), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("network_model ns3: host 'ps' has no single-link route"),
             std::string::npos)
       << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "o")) << "checked before any result is written";
   EXPECT_EQ(r.output.find("CRITICAL"), std::string::npos) << r.output;  // no SimGrid abort
 }
 

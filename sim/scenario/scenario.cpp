@@ -133,6 +133,8 @@ void parse_platform_file(const Reader& r, const YAML::Node& n, const std::string
   if (file.is_relative()) file = fs::path(dir) / file;
   if (!fs::is_regular_file(file))
     r.fail(n["file"], key + ".file", "no such file: " + file.string());
+  p.file_origin = r.location(n["file"], key + ".file");
+  p.file_key = key + ".file";
   p.file = file.lexically_normal().string();
   p.master = r.scalar(n["master"], key + ".master");
   const YAML::Node w = n["workers"];

@@ -34,6 +34,8 @@ struct PlatformSpec {
   std::string master;                // kind == file: master host name
   std::vector<std::string> workers;  // kind == file: worker host names, in worker order
   std::string workers_glob;          // kind == file: or a '*' pattern, hosts sorted by name
+  std::string file_origin;           // kind == file: "file:line" and key of `file`, for errors
+  std::string file_key;
 };
 
 struct ProblemSpec {

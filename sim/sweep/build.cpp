@@ -1,6 +1,11 @@
 #include "sim/sweep/build.hpp"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cstdio>
+#include <iostream>
+#include <stdexcept>
 
 #include "algorithms/core/error.hpp"
 #include "algorithms/problems/glm.hpp"
@@ -9,6 +14,7 @@
 #include "platforms/star.hpp"
 #include "platforms/topology.hpp"
 #include "sim/network/pattern.hpp"
+#include "sim/sweep/recorder.hpp"
 
 namespace efsim::sim {
 
@@ -155,6 +161,56 @@ std::string platform_summary(const PlatformSpec& p) {
                 st.workers, st.bandwidth_Bps * 8 / 1e6, st.latency_s * 1e3,
                 st.master_bandwidth_Bps * 8 / 1e6, st.worker_speed_flops / 1e9);
   return buf;
+}
+
+NetworkSetup network_setup(const Scenario& s, const PlatformSpec& p, const std::string& xml_path) {
+  NetworkSetup net;
+  net.model = p.network_model;
+  net.wire = s.wire;
+  if (p.kind != "file") {
+    net.platform_file = xml_path;
+    write_file_atomic(net.platform_file, platform_xml(p));
+    net.master = platforms::master_host_name();
+    for (int i = 0; i < s.problem.workers; ++i)
+      net.workers.push_back(platforms::worker_host_name(i));
+  } else {
+    net.platform_file = p.file;
+    net.master = p.master;
+    net.workers = p.workers;
+    net.workers_glob = p.workers_glob;
+  }
+  return net;
+}
+
+void check_platform_files(const Scenario& s) {
+  for (const PlatformSpec& p : s.platforms) {
+    if (p.kind != "file" || p.network_model != "ns3") continue;
+    int fds[2];
+    if (::pipe(fds) != 0) throw std::runtime_error("pipe failed");
+    std::cout.flush();
+    std::cerr.flush();
+    const pid_t pid = ::fork();
+    if (pid < 0) throw std::runtime_error("fork failed");
+    if (pid == 0) {  // the check needs a SimGrid engine of its own
+      ::close(fds[0]);
+      std::string why;
+      try {
+        (void)load_routes(network_setup(s, p, ""));
+      } catch (const std::exception& e) {
+        why = e.what();
+      }
+      const ssize_t written = ::write(fds[1], why.data(), why.size());
+      ::_exit(written == static_cast<ssize_t>(why.size()) ? 0 : 1);
+    }
+    ::close(fds[1]);
+    std::string why;
+    char buf[4096];
+    for (ssize_t got; (got = ::read(fds[0], buf, sizeof buf)) > 0;) why.append(buf, got);
+    ::close(fds[0]);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    if (!why.empty()) throw InputError(p.file_origin + ": key '" + p.file_key + "': " + why);
+  }
 }
 
 }  // namespace efsim::sim

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "algorithms/methods/method.hpp"
+#include "sim/network/simgrid_runner.hpp"
 #include "sim/scenario/scenario.hpp"
 
 namespace efsim::sim {
@@ -41,6 +42,15 @@ ResolvedRun resolve_run(const Scenario& scenario, const ProblemSetup& setup, con
 // file), and one line describing the platform.
 std::string platform_xml(const PlatformSpec& p);
 std::string platform_summary(const PlatformSpec& p);
+
+// The network of a run on platform p (its model, platform file and hosts); a generated platform's
+// XML is written to xml_path.
+NetworkSetup network_setup(const Scenario& s, const PlatformSpec& p, const std::string& xml_path);
+
+// A platform file under ns-3 must have the form the binding accepts: checked in a child process
+// (one SimGrid engine per process) before any run starts. Throws InputError naming the
+// scenario's file, line and key.
+void check_platform_files(const Scenario& s);
 
 // Builds the method's master and nodes for a resolved run.
 alg::MethodInstance instantiate(const ResolvedRun& run, const ProblemSetup& setup);

@@ -21,22 +21,8 @@ void execute_run(const Scenario& s, const ProblemSetup& setup, const ResolvedRun
   fs::create_directories(tmp_dir);
 
   const PlatformSpec& platform = s.platforms[run.spec.platform];
-  NetworkSetup net;
-  net.model = platform.network_model;
+  NetworkSetup net = network_setup(s, platform, (tmp_dir / "platform.xml").string());
   net.pattern = parse_pattern(run.spec.pattern);
-  net.wire = s.wire;
-  if (platform.kind != "file") {
-    net.platform_file = (tmp_dir / "platform.xml").string();
-    write_file_atomic(net.platform_file, platform_xml(platform));
-    net.master = platforms::master_host_name();
-    for (int i = 0; i < s.problem.workers; ++i)
-      net.workers.push_back(platforms::worker_host_name(i));
-  } else {
-    net.platform_file = platform.file;
-    net.master = platform.master;
-    net.workers = platform.workers;
-    net.workers_glob = platform.workers_glob;
-  }
 
   alg::MethodInstance method = instantiate(run, setup);
   alg::Monitor monitor(*setup.problem, s.stop);

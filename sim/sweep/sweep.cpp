@@ -149,6 +149,7 @@ int run_scenario(const Scenario& s, const SweepOptions& options) {
     throw InputError(s.path + ": key 'runs': the scenario expands to " +
                      std::to_string(s.runs.size()) + " runs (more than " +
                      std::to_string(kLargeSweep) + "); check the lists, or confirm with --yes");
+  check_platform_files(s);
   const ProblemSetup setup = build_problem(s);
   std::vector<ResolvedRun> runs;
   for (const auto& spec : s.runs) runs.push_back(resolve_run(s, setup, spec));
