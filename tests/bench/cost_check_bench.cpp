@@ -5,6 +5,7 @@
 // its size changes; tests/bench/cost_table.py tabulates the rates and their spread.
 //   cost/logistic_rows/R      local logistic gradient, d = 10^4, R rows of 10 non-zeros
 //   cost/logistic_dim/D       the same with 2,000 rows and d = D (the 8 d coordinate term)
+//   cost/logistic_nnz/K       10,000 rows of K non-zeros, d = 10^4 (the nnz term)
 //   cost/least_squares_rows/R as logistic_rows for f_i = (1/N)||A x - y||^2
 //   cost/softmax/N, cost/mlp/N   multiclass logistic and the 784-512-10 MLP on N Fashion-MNIST
 //                            images (full local gradient)
@@ -31,11 +32,11 @@ void report(benchmark::State& state, double charged_flops) {
       benchmark::Counter(charged_flops, benchmark::Counter::kIsIterationInvariantRate);
 }
 
-void glm_gradient(benchmark::State& state, Loss loss, int rows, int d) {
+void glm_gradient(benchmark::State& state, Loss loss, int rows, int d, int nnz_per_row = 10) {
   SyntheticSpec s;
   s.samples = rows;
   s.dim = d;
-  s.nnz_per_row = 10;
+  s.nnz_per_row = nnz_per_row;
   s.workers = 1;
   s.seed = 3;
   const GlmProblem p(std::make_shared<Dataset>(make_synthetic(s)), 1, loss, 0.01);
@@ -54,11 +55,15 @@ void BM_logistic_rows(benchmark::State& state) {
 void BM_logistic_dim(benchmark::State& state) {
   glm_gradient(state, Loss::kLogistic, 2000, static_cast<int>(state.range(0)));
 }
+void BM_logistic_nnz(benchmark::State& state) {
+  glm_gradient(state, Loss::kLogistic, 10000, 10000, static_cast<int>(state.range(0)));
+}
 void BM_least_squares_rows(benchmark::State& state) {
   glm_gradient(state, Loss::kSquares, static_cast<int>(state.range(0)), 10000);
 }
 BENCHMARK(BM_logistic_rows)->Name("cost/logistic_rows")->RangeMultiplier(10)->Range(100, 100000);
 BENCHMARK(BM_logistic_dim)->Name("cost/logistic_dim")->RangeMultiplier(10)->Range(1000, 1000000);
+BENCHMARK(BM_logistic_nnz)->Name("cost/logistic_nnz")->Arg(2)->Arg(10)->Arg(40)->Arg(160);
 BENCHMARK(BM_least_squares_rows)
     ->Name("cost/least_squares_rows")
     ->RangeMultiplier(10)
