@@ -48,6 +48,11 @@ const std::vector<ParamInfo>& method_parameters() {
                              "local steps tau between communications (default 1: (S)GD)");
     local.in_every_fingerprint = false;
     t.push_back(local);
+    ParamInfo marina = number("marina_p", T::kReal, 0, 1, true, false, 0, "mp",
+                              "MARINA's probability of a full-gradient round, in (0, 1] "
+                              "(default 1/(omega + 1), i.e. K/d for rand_k_unbiased)");
+    marina.in_every_fingerprint = false;
+    t.push_back(marina);
     return t;
   }();
   return table;

@@ -23,6 +23,8 @@ MethodInstance make_ef21_sgd_ideal(const MethodSpec&, const Problem&, const Comp
 MethodInstance make_ef21_sgdm_ideal(const MethodSpec&, const Problem&, const Compressor&,
                                     const Vector&);
 MethodInstance make_local_sgd(const MethodSpec&, const Problem&, const Compressor&, const Vector&);
+MethodInstance make_marina(const MethodSpec&, const Problem&, const Compressor&, const Vector&);
+double marina_theory_gamma(const std::string&, const Compressor&, const Problem&);
 
 namespace {
 
@@ -111,6 +113,10 @@ const std::vector<MethodInfo>& method_registry() {
                "local SGD / FedAvg, every client: tau local steps, then the averaged model "
                "difference, optionally compressed (Stich 2019, Alg. 1; McMahan et al. 2017)",
                N::kAny, {"local_steps"}, make_local_sgd, nullptr),
+        method("marina",
+               "MARINA: compressed gradient differences, full gradients with probability p "
+               "(Gorbunov et al. 2021, Alg. 1; VR-MARINA with batch)",
+               N::kUnbiased, {"marina_p"}, make_marina, marina_theory_gamma),
     };
     for (auto& m : r) {
       // Partial participation: DCGD and GD (Horváth & Richtárik, §4.2).

@@ -1,0 +1,264 @@
+// MARINA: Algorithm 1 of Gorbunov, Burlachenko, Li, Richtárik, "MARINA: Faster Non-Convex
+// Distributed Learning with Compression", ICML 2021, with an unbiased compressor Q (the run's
+// compressor, omega = delta - 1):
+//   g^0 = ∇f(x^0)                                     (round 0: every worker sends ∇f_i(x^0))
+//   x^{k+1} = x^k - gamma g^k;  c_k ~ Bernoulli(p), one coin for all workers
+//   c_k = 1: g_i^{k+1} = ∇f_i(x^{k+1})                (sent dense)
+//   c_k = 0: g_i^{k+1} = g^k + Q(∇f_i(x^{k+1}) - ∇f_i(x^k))   (only the Q(...) is sent)
+//   g^{k+1} = (1/n) sum_i g_i^{k+1}
+// The coin of round r (r >= 1; round 0 is always full) is drawn from the run seed and r alone
+// (derive_seed), so the master and every worker agree on it without a message. The downlink
+// carries what the workers need to form g^{k+1} from g^k: the mean of the gradients after a full
+// round, the mean of the decoded Q(differences) after a compressed one (as EF21's aggregate;
+// the paper broadcasts g^k itself, which is the same information). Every replica then sets
+// g <- G or g <- g + Δ and steps x <- x - gamma g with the master's code, so the replicas of x
+// agree bit for bit. With p = 1 every round is full and the x update is GD's, bit for bit.
+//
+// p: the setting marina_p, else the paper's choice p = zeta_Q / d (Corollary 2.1), taken here as
+// p = 1/(omega + 1), which is zeta_Q / d for rand_k_unbiased (K/d) and the paper's p for Rand-K.
+// Theoretical stepsize (Theorem 2.1): gamma = 1 / (L + L̃ sqrt((1 - p) omega / (p n))), with
+// that default p (the theory rule of the registry sees the compressor and the problem, not the
+// run's settings: a scenario that sets marina_p should give an absolute gamma).
+//
+// With `batch` b > 0 this is VR-MARINA for finite sums (Algorithm 2 of the same paper): full
+// rounds still send the full ∇f_i(x^{k+1}); compressed rounds send Q of the minibatch difference
+// (1/b) sum_{j in I} (∇f_ij(x^{k+1}) - ∇f_ij(x^k)), the same rows I at both points. The
+// stepsize rule above is Theorem 2.1's (full gradients), not VR-MARINA's smaller one.
+// `batch_init` has no meaning here (round 0 is a full round) and is refused.
+#include <algorithm>
+#include <cmath>
+
+#include "algorithms/core/cost.hpp"
+#include "algorithms/core/error.hpp"
+#include "algorithms/methods/base.hpp"
+
+namespace efsim::alg {
+
+namespace {
+
+constexpr std::uint64_t kCoinPurpose = 41;  // derive_seed purpose of the shared coin
+
+// Is round r a full-gradient round? Round 0 always; round r >= 1 iff c_{r-1} = 1.
+bool full_round(std::uint64_t seed, long r, double p) {
+  if (r == 0) return true;
+  Rng coin(derive_seed(seed, static_cast<std::uint64_t>(r), kCoinPurpose));
+  return uniform01(coin) < p;
+}
+
+// The replica update "g from the aggregate of round r, then x <- x - gamma g" named by the
+// downlink's bytes (op 3: no other update of base.cpp uses this kind).
+ReplicaKey marina_key(const Message& m, const WireFormat& w) {
+  return {m.serial, (3 << 16) | (w.value_bits << 8) | w.index_bits};
+}
+
+// The downlink as decoded: every node decodes the same bytes; once per message on the host
+// (each node is still charged for decoding it).
+const Compressed& decoded_downlink(const Message& down, int dim, const WireFormat& wire) {
+  struct Decoded {
+    std::uint64_t serial = 0;
+    int dim = 0;
+    WireFormat wire;
+    Compressed value;
+  };
+  static Decoded cache;
+  if (down.serial == 0 || cache.serial != down.serial || cache.dim != dim ||
+      cache.wire.value_bits != wire.value_bits || cache.wire.index_bits != wire.index_bits) {
+    cache.serial = 0;  // invalid until decoded (decode may throw)
+    BitReader r(down);
+    decode(r, dim, wire, cache.value);
+    cache.serial = down.serial;
+    cache.dim = dim;
+    cache.wire = wire;
+  }
+  return cache.value;
+}
+
+// omega of Q: delta - 1 for an unbiased Q; the identity (the only other Q the factory may be
+// given, by tests: the scenario parser asks for an unbiased one) is exact, omega = 0.
+double omega_of(const Compressor& Q, int d) {
+  return Q.klass() == CompressorClass::kUnbiased ? std::max(0.0, Q.delta(d) - 1.0) : 0.0;
+}
+
+double marina_p(const MethodSpec& s, const Compressor& Q, int d) {
+  const double p = s.params.number("marina_p");
+  return p > 0 ? p : 1.0 / (omega_of(Q, d) + 1.0);
+}
+
+// Replica of g on a node or the master, and the x step it drives. Applies the aggregate `agg`
+// of a round (full: g = agg; compressed: g += agg), then x <- x - gamma g. Returns the flops.
+double apply_aggregate(const Compressed& agg, bool full, Vector& g, Compressed& g_dense,
+                       ModelReplica& replica, ReplicaKey key) {
+  double flops = 0.0;
+  if (full) {
+    g.setZero();
+    agg.add_to(g);
+    flops += cost::vector_op(g.size(), 1.0);
+    // x <- x - gamma agg: exactly GD's update (the same decoded values, the same code).
+    return flops + replica.apply(agg, key);
+  }
+  agg.add_to(g);
+  flops += cost::vector_op(static_cast<std::int64_t>(agg.nnz()), 1.0);
+  g_dense.set_dense(g);
+  return flops + replica.apply(g_dense, key);
+}
+
+class MarinaNode final : public NodeBase {
+ public:
+  MarinaNode(const Objective& f, const Compressor& Q, const MethodSpec& s, const Vector& x0,
+             double p)
+      : NodeBase(f, Q, s, x0, s.gamma, ModelReplica::Rule::kStep),
+        p_(p),
+        seed_(s.seed),
+        g_(Vector::Zero(x0.size())),
+        prev_(x0.size()) {}
+
+  void receive(const Message& down) override {
+    const Compressed& agg = decoded_downlink(down, f_.dim(), wire_);
+    flops_ += cost::codec(static_cast<std::int64_t>(agg.nnz()));
+    flops_ += apply_aggregate(agg, full_round(seed_, steps_ - 1, p_), g_, g_dense_, replica_,
+                              marina_key(down, wire_));
+  }
+
+  Message step(Rng& rng) override {
+    const bool full = full_round(seed_, steps_++, p_);
+    if (full) {
+      full_gradient();
+      Message m = encode_with(exact_, grad_, rng, c_);
+      remember();
+      return m;
+    }
+    Vector& diff = step_scratch();
+    if (batch_ > 0) {  // VR-MARINA: the same minibatch at x^{k+1} and at x^k
+      diff.resize(grad_.size());
+      Rng same = rng;
+      flops_ += f_.stochastic_gradient(replica_.x(), batch_, rng, grad_);
+      flops_ += f_.stochastic_gradient(prev_, batch_, same, diff);
+      diff = grad_ - diff;
+    } else {
+      full_gradient();
+      diff = grad_ - prev_;
+    }
+    flops_ += static_cast<double>(diff.size());
+    Message m = encode_with(C_, diff, rng, c_);
+    remember();
+    return m;
+  }
+
+ private:
+  // grad_ = ∇f_i(x), the observer's tap set (NodeBase::local_gradient without minibatches).
+  void full_gradient() {
+    evaluation_.f = f_.evaluate(replica_.x(), grad_, &evaluation_.correct);
+    evaluation_.grad = &grad_;
+    evaluation_.valid = true;
+    flops_ += f_.gradient_flops();
+  }
+  // What the next compressed round subtracts: ∇f_i(x^k), or x^k itself with minibatches.
+  void remember() { prev_ = batch_ > 0 ? replica_.x() : grad_; }
+  // NodeBase::compress_encode with compressor C: `out` is what the master decodes.
+  Message encode_with(const Compressor& C, const Vector& v, Rng& rng, Compressed& out) {
+    C.compress(v, rng, wire_, out);
+    BitWriter w;
+    C.encode(out, wire_, w);
+    Message m = w.finish();
+    BitReader r(m);
+    C.decode(r, f_.dim(), wire_, out);
+    flops_ += C.flops(f_.dim()) + 2.0 * cost::codec(static_cast<std::int64_t>(out.nnz()));
+    return m;
+  }
+
+  double p_;
+  std::uint64_t seed_;
+  long steps_ = 0;  // rounds stepped so far (the next step's round number)
+  Identity exact_;  // full rounds send ∇f_i dense, with the generic codec (as GD does)
+  Vector g_;        // replica of g^k
+  Vector prev_;     // ∇f_i(x^k) (full gradients) or x^k (minibatches)
+  Compressed g_dense_, c_;
+};
+
+class MarinaMaster final : public MasterBase {
+ public:
+  MarinaMaster(int n, const Compressor& Q, const Vector& x0, const MethodSpec& s, double p)
+      : MasterBase(n, Q, s.wire, x0, s.gamma, ModelReplica::Rule::kStep),
+        p_(p),
+        seed_(s.seed),
+        g_(Vector::Zero(x0.size())) {}
+
+  void absorb(int, const Message& up) override {
+    BitReader r(up);
+    if (full_round(seed_, round_, p_)) {
+      exact_.decode(r, dim_, wire_, scratch_);
+      flops_ += cost::codec(static_cast<std::int64_t>(scratch_.nnz()));
+    } else {
+      decode_body(r, scratch_);
+    }
+    sum_.add(scratch_, 1.0);
+  }
+
+  void finish_round() override {
+    const bool full = full_round(seed_, round_++, p_);
+    flops_ += sum_.flops();
+    Compressed& agg = scratch_;
+    sum_.take(agg);
+    for (auto& v : agg.value) v /= n_;
+    compact(agg, wire_);
+    BitWriter w;
+    encode(w, agg, wire_);
+    down_ = w.finish();
+    // Apply exactly what the nodes will decode.
+    const Compressed& sent = decoded_downlink(down_, dim_, wire_);
+    flops_ += cost::codec(static_cast<std::int64_t>(sent.nnz()));
+    flops_ += apply_aggregate(sent, full, g_, g_dense_, replica_, marina_key(down_, wire_));
+    if (model_downlink_) {  // the workers get x itself, as sent on the wire (MasterBase's way)
+      Compressed x;
+      x.set_dense(replica_.x());
+      BitWriter m;
+      encode(m, x, wire_);
+      model_ = m.finish();
+      BitReader back(model_);
+      decode(back, dim_, wire_, x);
+      // The key NodeBase::receive_model gives this update (op 2: the dense model).
+      replica_.set_x(x.to_dense(),
+                     {model_.serial, (2 << 16) | (wire_.value_bits << 8) | wire_.index_bits});
+      flops_ += cost::codec(dim_);
+    }
+  }
+
+ private:
+  double p_;
+  std::uint64_t seed_;
+  long round_ = 0;
+  Identity exact_;
+  Vector g_;  // g^k, as every node holds it
+  Compressed g_dense_;
+};
+
+}  // namespace
+
+MethodInstance make_marina(const MethodSpec& s, const Problem& p, const Compressor& Q,
+                           const Vector& x0) {
+  if (s.params.integer("batch_init") > 0)
+    throw InputError(
+        "method marina takes no batch_init: round 0 sends full gradients (VR-MARINA's full "
+        "rounds are full gradients); give batch only");
+  const double prob = marina_p(s, Q, p.dim());
+  MethodInstance m;
+  m.master = std::make_unique<MarinaMaster>(p.num_workers(), Q, x0, s, prob);
+  for (int i = 0; i < p.num_workers(); ++i)
+    m.nodes.push_back(std::make_unique<MarinaNode>(p.local(i), Q, s, x0, prob));
+  return m;
+}
+
+// Theorem 2.1 with the default p = 1/(omega + 1): gamma = 1 / (L + L̃ sqrt((1 - p) omega / (p n)))
+// = 1 / (L + L̃ omega / sqrt(n)).
+double marina_theory_gamma(const std::string& method, const Compressor& Q, const Problem& p) {
+  if (!std::isfinite(p.smoothness()))
+    throw InputError("no smoothness constant is known for " + p.describe() +
+                     ", so no theoretical stepsize; give an absolute one: stepsize: {gamma: ...}");
+  check_compressor(CompressorNeed::kUnbiased, Q, p.dim(), "method " + method);
+  const double omega = omega_of(Q, p.dim());
+  const double prob = 1.0 / (omega + 1.0);
+  return 1.0 / (p.smoothness() +
+                p.smoothness_tilde() * std::sqrt((1.0 - prob) * omega / (prob * p.num_workers())));
+}
+
+}  // namespace efsim::alg
