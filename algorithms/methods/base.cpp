@@ -8,8 +8,6 @@
 
 namespace efsim::alg {
 
-namespace {
-
 // The replica update decoded from message m with wire format w: op 1 = an aggregate Δ,
 // op 2 = the dense model.
 ModelReplica::Key update_key(const Message& m, const WireFormat& w, int op) {
@@ -38,7 +36,7 @@ const Compressed& decoded_broadcast(const Message& down, int dim, const WireForm
   return cache.delta;
 }
 
-}  // namespace
+namespace {}  // namespace
 
 ModelReplica::ModelReplica(const Vector& x0, double gamma, Rule rule, double beta, double alpha) {
   // Share with the last replica built on this thread if it is still pristine and identical.

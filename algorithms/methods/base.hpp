@@ -82,6 +82,14 @@ class ModelReplica {
   std::shared_ptr<State> state_;
 };
 
+// The key of the replica update decoded from message m with wire format w; op names the update
+// (1: an aggregate Δ, 2: the dense model; a method with its own update uses another number).
+ModelReplica::Key update_key(const Message& m, const WireFormat& w, int op);
+
+// The broadcast as decoded. Every node, and the master that sent it, decodes the same bytes:
+// they are decoded once per message on the host (the cost model still charges each decoder).
+const Compressed& decoded_broadcast(const Message& down, int dim, const WireFormat& wire);
+
 class NodeBase : public Node {
  protected:
   // replica_gamma: the stepsize of the model update (1 when the messages already carry it).

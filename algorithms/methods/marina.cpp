@@ -47,31 +47,8 @@ bool full_round(std::uint64_t seed, long r, double p) {
 
 // The replica update "g from the aggregate of round r, then x <- x - gamma g" named by the
 // downlink's bytes (op 3: no other update of base.cpp uses this kind).
-ReplicaKey marina_key(const Message& m, const WireFormat& w) {
-  return {m.serial, (3 << 16) | (w.value_bits << 8) | w.index_bits};
-}
-
-// The downlink as decoded: every node decodes the same bytes; once per message on the host
-// (each node is still charged for decoding it).
-const Compressed& decoded_downlink(const Message& down, int dim, const WireFormat& wire) {
-  struct Decoded {
-    std::uint64_t serial = 0;
-    int dim = 0;
-    WireFormat wire;
-    Compressed value;
-  };
-  static Decoded cache;
-  if (down.serial == 0 || cache.serial != down.serial || cache.dim != dim ||
-      cache.wire.value_bits != wire.value_bits || cache.wire.index_bits != wire.index_bits) {
-    cache.serial = 0;  // invalid until decoded (decode may throw)
-    BitReader r(down);
-    decode(r, dim, wire, cache.value);
-    cache.serial = down.serial;
-    cache.dim = dim;
-    cache.wire = wire;
-  }
-  return cache.value;
-}
+// MARINA's own replica update (g = G or g += Δ, then x -= γ g): op 3 of update_key.
+ReplicaKey marina_key(const Message& m, const WireFormat& w) { return update_key(m, w, 3); }
 
 // omega of Q: delta - 1 for an unbiased Q; the identity (the only other Q the factory may be
 // given, by tests: the scenario parser asks for an unbiased one) is exact, omega = 0.
@@ -113,7 +90,7 @@ class MarinaNode final : public NodeBase {
         prev_(x0.size()) {}
 
   void receive(const Message& down) override {
-    const Compressed& agg = decoded_downlink(down, f_.dim(), wire_);
+    const Compressed& agg = decoded_broadcast(down, f_.dim(), wire_);
     flops_ += cost::codec(static_cast<std::int64_t>(agg.nnz()));
     flops_ += apply_aggregate(agg, full_round(seed_, steps_ - 1, p_), g_, g_dense_, replica_,
                               marina_key(down, wire_));
@@ -205,7 +182,7 @@ class MarinaMaster final : public MasterBase {
     encode(w, agg, wire_);
     down_ = w.finish();
     // Apply exactly what the nodes will decode.
-    const Compressed& sent = decoded_downlink(down_, dim_, wire_);
+    const Compressed& sent = decoded_broadcast(down_, dim_, wire_);
     flops_ += cost::codec(static_cast<std::int64_t>(sent.nnz()));
     flops_ += apply_aggregate(sent, full, g_, g_dense_, replica_, marina_key(down_, wire_));
     if (model_downlink_) {  // the workers get x itself, as sent on the wire (MasterBase's way)
