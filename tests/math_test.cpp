@@ -5,6 +5,7 @@
 #include <Eigen/Eigenvalues>
 #include <cmath>
 #include <memory>
+#include <set>
 
 #include "algorithms/core/error.hpp"
 #include "algorithms/methods/method.hpp"
@@ -371,6 +372,45 @@ TEST(Methods, Ef21AndEf21PlusMatchDirectTranscriptionOfThePapers) {
     const Vector got =
         run_rounds(plus ? "ef21_plus" : "ef21", logistic, top3, 5.0, Vector::Zero(30), 50);
     EXPECT_LT((ref - got).norm(), 1e-10 * std::max(1.0, ref.norm())) << "plus=" << plus;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The cost model's charges, against their closed forms (algorithms/core/cost.hpp), and the
+// sampler behind Rand-K and minibatches against a plain transcription of Floyd's algorithm.
+
+TEST(CostModel, GlmChargesFollowTheFormula) {
+  const auto data = small_data(1, 30, 200);
+  const auto nnz = static_cast<double>(data->A.nonZeros());
+  const GlmObjective logistic(data, 0, 200, Loss::kLogistic, 0.1);
+  EXPECT_DOUBLE_EQ(logistic.gradient_flops(), 4 * nnz + 50 * 200 + 3 * 30);
+  const GlmObjective squares(data, 0, 200, Loss::kSquares, 0.0);
+  EXPECT_DOUBLE_EQ(squares.gradient_flops(), 4 * nnz + 8 * 200 + 1 * 30);
+  // A minibatch of 16 rows: drawing them, then its own rows' entries.
+  Rng rng(5), same(5);
+  Vector g(30);
+  const double charged = logistic.stochastic_gradient(Vector::Constant(30, 0.1), 16, rng, g);
+  double batch_nnz = 0;
+  for (const std::int32_t r : sample_without_replacement(same, 200, 16))
+    batch_nnz += static_cast<double>(data->A.row(r).nonZeros());
+  EXPECT_DOUBLE_EQ(charged, 30 * 16 + 10 * 16 * std::log2(17.0) + 4 * batch_nnz + 50 * 16 + 3 * 30);
+}
+
+TEST(CostModel, SamplerIsFloydsAlgorithm) {
+  for (const auto& [n, k] : std::vector<std::pair<int, int>>{
+           {1, 1}, {10, 3}, {64, 64}, {65, 64}, {1000, 1}, {1000, 999}, {100000, 500}}) {
+    for (std::uint64_t seed = 1; seed <= 5; ++seed) {
+      Rng a(seed), b(seed);
+      std::set<std::int32_t> chosen;  // the textbook form: an ordered set
+      for (int j = n - k; j < n; ++j) {
+        const auto t =
+            static_cast<std::int32_t>(uniform_below(b, static_cast<std::uint64_t>(j) + 1));
+        chosen.insert(chosen.count(t) ? j : t);
+      }
+      const auto got = sample_without_replacement(a, n, k);
+      EXPECT_EQ(got, std::vector<std::int32_t>(chosen.begin(), chosen.end())) << n << " " << k;
+      EXPECT_EQ(a(), b()) << "the same number of draws";
+    }
   }
 }
 

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "algorithms/core/cost.hpp"
 #include "algorithms/core/error.hpp"
 #include "sim/scenario/run_grid.hpp"
 #include "sim/scenario/units.hpp"
@@ -742,6 +743,37 @@ TEST(Units, Speed) {
   rejected("1G", Unit::kFlops);
   rejected("1Xf", Unit::kFlops);
   rejected("f", Unit::kFlops);
+}
+
+// Device profiles: Geekbench 6 single-core scores scaled by the reference host's rate, which is
+// taken to score the benchmark's baseline (2,500); the reference host itself is `server`.
+TEST(Units, DeviceProfiles) {
+  EXPECT_DOUBLE_EQ(q("server", Unit::kFlops), efsim::alg::cost::kReferenceRate);
+  EXPECT_DOUBLE_EQ(q("server", Unit::kFlops), 2.8e9);
+  EXPECT_DOUBLE_EQ(q("phone", Unit::kFlops), 2.8e9 * 1410 / 2500);
+  EXPECT_DOUBLE_EQ(q("laptop", Unit::kFlops), 2.8e9 * 3103 / 2500);
+  for (const auto& p : efsim::sim::device_profiles()) EXPECT_FALSE(p.source.empty()) << p.name;
+  rejected("Phone", Unit::kFlops);
+  rejected("phone", Unit::kBandwidthBps);  // a speed only
+  std::string why;
+  parse_quantity("desktop", Unit::kFlops, &why);
+  EXPECT_NE(why.find("phone, laptop, server"), std::string::npos) << why;
+}
+
+TEST_F(ScenarioTest, WorkerSpeedTakesADeviceProfile) {
+  const Scenario s =
+      load_scenario(write("profiles.yaml",
+                          "problem: {dataset: synthetic, workers: 2}\n"
+                          "platform: {kind: star, worker_speed: phone, master_speed: server}\n"
+                          "runs: [{method: gd}]\n"));
+  EXPECT_DOUBLE_EQ(s.platform.topology.worker_speed_flops, 2.8e9 * 1410 / 2500);
+  EXPECT_DOUBLE_EQ(s.platform.topology.master_speed_flops, 2.8e9);
+  const std::string text =
+      "problem: {dataset: synthetic, workers: 2}\n"
+      "platform: {kind: star, worker_speed: tablet}\n"
+      "runs: [{method: gd}]\n";
+  expect_error(text, "tablet", "platform.worker_speed",
+               {"'tablet' is not a number or a device profile (phone, laptop, server)"});
 }
 
 // ---- Compressor entries : every parameter may be a list; nested induced entries ----

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "algorithms/core/cost.hpp"
 #include "algorithms/core/param_type.hpp"
 #include "algorithms/core/types.hpp"
 #include "algorithms/wire/codec.hpp"
@@ -47,7 +48,10 @@ class Compressor {
   virtual double alpha(int d) const;
   // Second-moment bound of an unbiased operator (contractive ones: 0, meaning none).
   virtual double delta(int d) const;
+  // Flops of compress (flops) and of decoding a message of `values` packed values (decode_flops:
+  // one per value unless the receiver has more to do, e.g. regenerate a random support).
   virtual double flops(int d) const = 0;
+  virtual double decode_flops(int d, std::int64_t values) const;
   virtual bool deterministic() const = 0;
   // Canonical short label, part of run ids: e.g. top_k10, qsgd4e, induced(top_k5+wangni5).
   virtual std::string label() const = 0;
@@ -111,7 +115,7 @@ class Identity final : public Compressor {
   void compress(const Vector& x, Rng& rng, const WireFormat& wire, Compressed& out) const override;
   CompressorClass klass() const override { return CompressorClass::kContractive; }
   double alpha(int) const override { return 1.0; }
-  double flops(int) const override { return 0.0; }
+  double flops(int d) const override { return cost::per_coordinate(d, cost::kRoundFlops); }
   bool deterministic() const override { return true; }
   std::string label() const override { return "identity"; }
 };
@@ -149,6 +153,7 @@ class RandK final : public Compressor {
   double alpha(int d) const override;
   double delta(int d) const override;
   double flops(int d) const override;
+  double decode_flops(int d, std::int64_t values) const override;
   bool deterministic() const override { return false; }
   std::string label() const override;
 
@@ -203,7 +208,7 @@ class ScaledSign final : public Compressor {
   void decode(BitReader& r, int d, const WireFormat& wire, Compressed& out) const override;
   CompressorClass klass() const override { return CompressorClass::kContractive; }
   double alpha(int d) const override { return 1.0 / d; }
-  double flops(int d) const override { return 3.0 * d; }
+  double flops(int d) const override { return cost::per_coordinate(d, cost::kScaledSignFlops); }
   bool deterministic() const override { return true; }
   std::string label() const override { return "scaled_sign"; }
 };
@@ -218,7 +223,7 @@ class Natural final : public Compressor {
   void decode(BitReader& r, int d, const WireFormat& wire, Compressed& out) const override;
   CompressorClass klass() const override { return CompressorClass::kUnbiased; }
   double delta(int) const override { return 9.0 / 8.0; }
-  double flops(int d) const override { return 4.0 * d; }
+  double flops(int d) const override { return cost::per_coordinate(d, cost::kNaturalFlops); }
   bool deterministic() const override { return false; }
   std::string label() const override { return "natural"; }
 };
@@ -234,7 +239,9 @@ class NaturalDithering final : public Compressor {
   void decode(BitReader& r, int d, const WireFormat& wire, Compressed& out) const override;
   CompressorClass klass() const override { return CompressorClass::kUnbiased; }
   double delta(int d) const override;
-  double flops(int d) const override { return 8.0 * d; }
+  double flops(int d) const override {
+    return cost::per_coordinate(d, cost::kNaturalDitheringFlops);
+  }
   bool deterministic() const override { return false; }
   std::string label() const override { return "natural_dithering" + std::to_string(s_); }
 
@@ -254,7 +261,7 @@ class Qsgd final : public Compressor {
   void decode(BitReader& r, int d, const WireFormat& wire, Compressed& out) const override;
   CompressorClass klass() const override { return CompressorClass::kUnbiased; }
   double delta(int d) const override;
-  double flops(int d) const override { return 6.0 * d; }
+  double flops(int d) const override { return cost::per_coordinate(d, cost::kQsgdFlops); }
   bool deterministic() const override { return false; }
   std::string label() const override { return "qsgd" + std::to_string(s_) + (elias_ ? "e" : ""); }
 
@@ -274,7 +281,7 @@ class TernGrad final : public Compressor {
   void decode(BitReader& r, int d, const WireFormat& wire, Compressed& out) const override;
   CompressorClass klass() const override { return CompressorClass::kUnbiased; }
   double delta(int d) const override;
-  double flops(int d) const override { return 5.0 * d; }
+  double flops(int d) const override { return cost::per_coordinate(d, cost::kTernGradFlops); }
   bool deterministic() const override { return false; }
   std::string label() const override { return "terngrad"; }
 };
@@ -291,6 +298,7 @@ class Induced final : public Compressor {
   CompressorClass klass() const override { return CompressorClass::kUnbiased; }
   double delta(int d) const override;
   double flops(int d) const override;
+  double decode_flops(int d, std::int64_t values) const override;
   bool deterministic() const override { return false; }
   std::string label() const override;
 

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "algorithms/compressors/compressor.hpp"
+#include "algorithms/core/cost.hpp"
 #include "algorithms/core/error.hpp"
 
 namespace efsim::alg {
@@ -42,7 +43,13 @@ double Induced::delta(int d) const {
   return c2_->delta(d) * (1.0 - inv_delta1) + inv_delta1;
 }
 
-double Induced::flops(int d) const { return c1_->flops(d) + c2_->flops(d) + 2.0 * d; }
+double Induced::flops(int d) const {  // both parts compressed and round-tripped, the residual
+  return c1_->flops(d) + c2_->flops(d) + decode_flops(d, 0) + 2.0 * d;
+}
+
+double Induced::decode_flops(int d, std::int64_t values) const {
+  return c1_->decode_flops(d, 0) + c2_->decode_flops(d, 0) + cost::codec(values);
+}
 
 std::string Induced::label() const { return "induced_" + c1_->label() + "+" + c2_->label(); }
 

@@ -87,6 +87,8 @@ double Compressor::alpha(int d) const {
 
 double Compressor::delta(int) const { return 0.0; }
 
+double Compressor::decode_flops(int, std::int64_t values) const { return cost::codec(values); }
+
 void roundtrip(const Compressor& C, const WireFormat& wire, Compressed& c) {
   BitWriter w;
   C.encode(c, wire, w);
@@ -122,7 +124,7 @@ std::uint64_t magnitude(double v) {
 std::uint64_t candidate_bound(const Vector& x, int k) {
   const auto d = static_cast<std::size_t>(x.size());
   constexpr std::size_t kSample = 4096;
-  if (d < 4 * kSample || static_cast<std::size_t>(k) * 8 > d) return 0;
+  if (!cost::top_k_sampled_bound(x.size(), k)) return 0;
   thread_local std::vector<std::uint64_t> sample(kSample);  // scratch: no allocation per call
   for (std::size_t s = 0; s < kSample; ++s)
     sample[s] = magnitude(x[static_cast<Eigen::Index>(s * d / kSample)]);
@@ -301,7 +303,8 @@ double TopK::alpha(int d) const {
 }
 
 double TopK::flops(int d) const {
-  return cost::top_k(d, std::min(k_, d)) + (natural_ ? 4.0 * k_ : 0.0);
+  return cost::top_k(d, std::min(k_, d)) +
+         (natural_ ? cost::per_coordinate(std::min(k_, d), cost::kNaturalFlops) : 0.0);
 }
 
 std::string TopK::label() const {
@@ -362,7 +365,16 @@ double RandK::delta(int d) const {
   return natural_ ? 9.0 / 8.0 * dk : dk;
 }
 
-double RandK::flops(int) const { return 4.0 * k_; }
+double RandK::flops(int d) const {
+  // The support, the gather and scaling of the kept values, the finite check of x.
+  const int k = std::min(k_, d);
+  return cost::sample_indices(k) + 2.0 * k + cost::vector_op(d, 1.0) +
+         (natural_ ? cost::per_coordinate(k, cost::kNaturalFlops) : 0.0);
+}
+
+double RandK::decode_flops(int d, std::int64_t values) const {
+  return cost::sample_indices(std::min(k_, d)) + cost::codec(values);  // the support again
+}
 
 std::string RandK::label() const {
   return (unbiased_ ? "rand_k_unbiased" : "rand_k") + std::to_string(k_) +
@@ -414,7 +426,7 @@ void Wangni::compress(const Vector& x, Rng& rng, const WireFormat& wire, Compres
 
 double Wangni::delta(int d) const { return 1.0 + static_cast<double>(d) / std::min(k_, d); }
 
-double Wangni::flops(int d) const { return 8.0 * d; }
+double Wangni::flops(int d) const { return cost::per_coordinate(d, cost::kWangniFlops); }
 
 // ---- Non-uniform Rand-K (Horváth & Richtárik 2021, §5.5: NU Rand-1) ----
 
@@ -496,7 +508,11 @@ void NuRandK::decode(BitReader& r, int d, const WireFormat& wire, Compressed& ou
 
 double NuRandK::delta(int d) const { return 1.0 + static_cast<double>(d - 1) / k_; }
 
-double NuRandK::flops(int d) const { return 3.0 * d + k_ * std::log2(d + 1.0); }
+double NuRandK::flops(int d) const {  // the cdf, k binary searches, sorting the draws
+  const double k = k_;
+  return cost::per_coordinate(d, cost::kCdfFlops) +
+         cost::kSearchStepFlops * k * std::log2(d + 1.0) + k * std::log2(k + 1.0);
+}
 
 // ---- Diagonal / fixed mask ----
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numbers>
-#include <unordered_set>
+#include <vector>
 
 namespace efsim::alg {
 
@@ -26,15 +26,27 @@ std::uint64_t uniform_below(Rng& rng, std::uint64_t n) {
 }
 
 std::vector<std::int32_t> sample_without_replacement(Rng& rng, int n, int k) {
-  std::unordered_set<std::int32_t> chosen;
+  // Floyd's algorithm; the chosen set is a per-thread bitmap that is all zero between calls (the
+  // picks are cleared again at the end), so a call costs O(k) and allocates only its result.
+  thread_local std::vector<std::uint64_t> taken;
+  const auto words = (static_cast<std::size_t>(n) + 63) / 64;
+  if (taken.size() < words) taken.resize(words, 0);
+  const auto take = [](std::int32_t i) {  // marks i, returns whether it was marked already
+    std::uint64_t& w = taken[static_cast<std::size_t>(i) >> 6];
+    const std::uint64_t bit = std::uint64_t{1} << (i & 63);
+    const bool was = (w & bit) != 0;
+    w |= bit;
+    return was;
+  };
   std::vector<std::int32_t> out;
   out.reserve(k);
   for (int j = n - k; j < n; ++j) {
     const auto t = static_cast<std::int32_t>(uniform_below(rng, static_cast<std::uint64_t>(j) + 1));
-    const std::int32_t pick = chosen.insert(t).second ? t : static_cast<std::int32_t>(j);
-    if (pick == j) chosen.insert(j);
+    const std::int32_t pick = take(t) ? static_cast<std::int32_t>(j) : t;
+    if (pick == j) take(j);
     out.push_back(pick);
   }
+  for (const std::int32_t p : out) taken[static_cast<std::size_t>(p) >> 6] = 0;
   std::sort(out.begin(), out.end());
   return out;
 }

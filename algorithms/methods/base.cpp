@@ -172,7 +172,8 @@ Message NodeBase::compress_encode(const Vector& v, Rng& rng, Compressed& out, in
   BitReader r(m);
   r.read(header_bits);
   C_.decode(r, f_.dim(), wire_, out);
-  flops_ += C_.flops(f_.dim()) + 2.0 * cost::codec(static_cast<std::int64_t>(out.nnz()));
+  const auto values = static_cast<std::int64_t>(out.nnz());
+  flops_ += C_.flops(f_.dim()) + cost::codec(values) + C_.decode_flops(f_.dim(), values);
   return m;
 }
 
@@ -187,7 +188,7 @@ MasterBase::MasterBase(int n, const Compressor& C, const WireFormat& wire, const
 
 void MasterBase::decode_body(BitReader& r, Compressed& out) {
   C_.decode(r, dim_, wire_, out);
-  flops_ += cost::codec(static_cast<std::int64_t>(out.nnz()));
+  flops_ += C_.decode_flops(dim_, static_cast<std::int64_t>(out.nnz()));
 }
 
 void MasterBase::enable_partial(const Sampling& sampling) {

@@ -139,7 +139,8 @@ class MarinaNode final : public NodeBase {
     Message m = w.finish();
     BitReader r(m);
     C.decode(r, f_.dim(), wire_, out);
-    flops_ += C.flops(f_.dim()) + 2.0 * cost::codec(static_cast<std::int64_t>(out.nnz()));
+    const auto values = static_cast<std::int64_t>(out.nnz());
+    flops_ += C.flops(f_.dim()) + cost::codec(values) + C.decode_flops(f_.dim(), values);
     return m;
   }
 

@@ -33,7 +33,8 @@ GlmObjective::GlmObjective(std::shared_ptr<const Dataset> data, int first_row, i
                            double lambda)
     : data_(std::move(data)), first_(first_row), rows_(rows), loss_(loss), lambda_(lambda) {
   const auto b = block();
-  flops_ = cost::logistic_gradient(b.nonZeros(), rows_, data_->dim());
+  flops_ = cost::glm_gradient(b.nonZeros(), rows_, data_->dim(), loss_ == Loss::kLogistic,
+                              lambda_ != 0.0);
   const double top = largest_eigenvalue(
       data_->dim(), [this](const Vector& v, Vector& out) { hessian_bound_apply(v, out); });
   L_ = top + 2.0 * lambda_;
@@ -114,7 +115,8 @@ double GlmObjective::stochastic_gradient(const Vector& x, int batch, Rng& rng, V
     nnz += row.nonZeros();
   }
   regulariser(x, &grad);
-  return cost::logistic_gradient(nnz, batch, x.size());
+  return cost::glm_minibatch_gradient(nnz, batch, x.size(), loss_ == Loss::kLogistic,
+                                      lambda_ != 0.0);
 }
 
 GlmProblem::GlmProblem(std::shared_ptr<const Dataset> data, int workers, Loss loss, double lambda)

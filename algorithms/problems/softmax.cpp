@@ -6,6 +6,7 @@
 #include <numeric>
 #include <sstream>
 
+#include "algorithms/core/cost.hpp"
 #include "algorithms/core/error.hpp"
 #include "algorithms/problems/dataset.hpp"
 
@@ -163,13 +164,16 @@ Vector initial_model(int features, int classes, int hidden, std::uint64_t seed) 
 SoftmaxObjective::SoftmaxObjective(std::shared_ptr<const ImageSet> data, std::vector<int> rows,
                                    double lambda, int hidden)
     : data_(std::move(data)), rows_(std::move(rows)), lambda_(lambda), hidden_(hidden) {
-  const double c = data_->classes, l = data_->features(), n = static_cast<double>(rows_.size());
+  const double c = data_->classes, l = data_->features();
   if (hidden_ > 0) {
     // forward (2 n h l + 2 n h c), backward (2 n c h twice, 2 n h l), elementwise terms
-    flops_ = n * (4.0 * hidden_ * l + 6.0 * hidden_ * c + 10.0 * hidden_ + 30.0 * c) + 8.0 * dim();
+    row_flops_ = cost::dense(cost::kMlpRate,
+                             4.0 * hidden_ * l + 6.0 * hidden_ * c + 10.0 * hidden_ + 30.0 * c);
+    coord_flops_ = cost::dense(cost::kMlpRate, 8.0 * dim());
     L_ = std::numeric_limits<double>::quiet_NaN();
   } else {
-    flops_ = 4.0 * n * c * l + 30.0 * n * c + 8.0 * c * l;
+    row_flops_ = cost::dense(cost::kSoftmaxRate, 4.0 * c * l + 30.0 * c);
+    coord_flops_ = cost::dense(cost::kSoftmaxRate, 8.0 * c * l);
     L_ = largest_eigenvalue(data_->features(),
                             [this](const Vector& v, Vector& out) { gram_apply(v, out); }) /
              2.0 +
@@ -204,16 +208,20 @@ double SoftmaxObjective::value(const Vector& x) const {
          regulariser(lambda_, x, nullptr);
 }
 
+double SoftmaxObjective::minibatch_flops(int batch) const {
+  return cost::sample_indices(batch) + row_flops_ * batch + coord_flops_;
+}
+
 double SoftmaxObjective::stochastic_gradient(const Vector& x, int batch, Rng& rng,
                                              Vector& grad) const {
   if (batch <= 0 || batch >= static_cast<int>(rows_.size())) {
     value_and_gradient(x, grad);
-    return flops_;
+    return gradient_flops();
   }
   grad.resize(x.size());
   model_cross_entropy(*data_, pick(batch, rng), x, hidden_, &grad, nullptr);
   regulariser(lambda_, x, &grad);
-  return flops_ * batch / static_cast<double>(rows_.size());
+  return minibatch_flops(batch);
 }
 
 double SoftmaxObjective::stochastic_gradient_minus(const Vector& x, int batch, Rng& rng,
@@ -223,7 +231,7 @@ double SoftmaxObjective::stochastic_gradient_minus(const Vector& x, int batch, R
   out.noalias() = -shift;  // the gradient's products accumulate onto -shift
   model_cross_entropy(*data_, pick(batch, rng), x, hidden_, &out, nullptr, true);
   regulariser(lambda_, x, &out);
-  return flops_ * batch / static_cast<double>(rows_.size());
+  return minibatch_flops(batch);
 }
 
 std::vector<int> SoftmaxObjective::pick(int batch, Rng& rng) const {

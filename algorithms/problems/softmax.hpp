@@ -27,7 +27,9 @@ class SoftmaxObjective final : public Objective {
   double value_and_gradient(const Vector& x, Vector& grad) const override;
   double evaluate(const Vector& x, Vector& grad, long* correct) const override;
   double value(const Vector& x) const override;
-  double gradient_flops() const override { return flops_; }
+  double gradient_flops() const override { return row_flops_ * rows_.size() + coord_flops_; }
+  // A minibatch's flops: drawing the rows, their share of the per-row work, the parameters.
+  double minibatch_flops(int batch) const;
   // L_i = lambda_max(A_i^T A_i) / (2 N_i) + 2 lambda (the softmax Hessian is at most I/2).
   double smoothness() const override { return L_; }
   double stochastic_gradient(const Vector& x, int batch, Rng& rng, Vector& grad) const override;
@@ -43,7 +45,7 @@ class SoftmaxObjective final : public Objective {
   std::vector<int> rows_;
   double lambda_;
   int hidden_;
-  double flops_;
+  double row_flops_, coord_flops_;  // per image; per gradient (the parameters' d terms)
   double L_;
 };
 

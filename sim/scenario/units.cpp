@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <map>
 
+#include "algorithms/core/cost.hpp"
+
 namespace efsim::sim {
 
 namespace {
@@ -20,12 +22,36 @@ double prefix_factor(const std::string& p, bool* ok) {
 
 }  // namespace
 
+const std::vector<DeviceProfile>& device_profiles() {
+  // One calibration links the cost model's unit to a published single-core score: the reference
+  // host (2.8 G flop-equivalents/s, measured) is taken to score like Geekbench 6's baseline
+  // machine (2,500, a Core i7-12700). That is an assumption -- a cloud VM's own score is not
+  // published -- worth about +-30 %; for accuracy, calibrate (README: "The compute model,
+  // checked"). Single-core figures: training on one core, as efsim's workers compute.
+  constexpr double kPerPoint = alg::cost::kReferenceRate / 2500.0;
+  static const std::vector<DeviceProfile> profiles = {
+      {"phone", 1410 * kPerPoint,
+       "Google Pixel 7 Pro (Tensor G2), Geekbench 6 single-core 1,410 (notebookcheck.com, "
+       "Feb 2023); phones throttle under sustained load, so this is an upper bound"},
+      {"laptop", 3103 * kPerPoint,
+       "Apple MacBook Pro 14 (M3), Geekbench 6 single-core 3,103 (gadgets360.com, Apr 2024)"},
+      {"server", alg::cost::kReferenceRate,
+       "the reference host of the cost model: one vCPU of an AMD EPYC (Zen 5) cloud VM, measured "
+       "by tests/bench/cost_model_bench.cpp"},
+  };
+  return profiles;
+}
+
 std::optional<double> parse_quantity(const std::string& text, Unit unit, std::string* why) {
+  if (unit == Unit::kFlops)
+    for (const DeviceProfile& p : device_profiles())
+      if (text == p.name) return p.flops;
   const char* begin = text.c_str();
   char* end = nullptr;
   const double number = std::strtod(begin, &end);
   if (end == begin) {
     *why = "'" + text + "' is not a number";
+    if (unit == Unit::kFlops) *why += " or a device profile (phone, laptop, server)";
     return std::nullopt;
   }
   if (!std::isfinite(number) || number < 0) {
@@ -61,7 +87,8 @@ std::optional<double> parse_quantity(const std::string& text, Unit unit, std::st
         const double f = prefix_factor(suffix.substr(0, suffix.size() - 1), &ok);
         if (ok) return number * f;
       }
-      *why = "'" + text + "': speed unit must be like 1Gf (flop/s)";
+      *why = "'" + text +
+             "': speed must be like 1Gf (flop/s) or a device profile (phone, laptop, server)";
       return std::nullopt;
     }
   }

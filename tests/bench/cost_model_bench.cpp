@@ -9,14 +9,14 @@
 // is timed in real time.
 //
 // What is charged (read from the code, not guessed):
-//   GLM gradient (glm.cpp): cost::logistic_gradient(nnz, rows, d) = 4 nnz + 20 rows + 8 d, for
-//     the logistic loss *and* for least squares (also with lambda = 0, when no regulariser
-//     runs); a minibatch charges the same formula with its rows' nnz, batch rows and d.
+//   GLM gradient (glm.cpp): cost::glm_gradient(nnz, rows, d, loss, regularised) = 4 nnz +
+//     (50 logistic | 8 squares) rows + (1 + 2 if regularised) d; a minibatch adds
+//     cost::sample_indices(b) for drawing its rows and counts its rows' nnz and b rows.
 //   softmax / MLP (softmax.cpp): 4 n c l + 30 n c + 8 c l (linear), n (4 h l + 6 h c + 10 h +
 //     30 c) + 8 d (MLP); a minibatch of b charges that times b / n (its 8 d term too).
-//   compression at a node (NodeBase::compress_encode, base.cpp): C.flops(d) +
-//     2 cost::codec(nnz) for compress + encode + decode (the node decodes its own message: it
-//     keeps exactly what the receiver sees); the master charges codec(nnz) per decode.
+//   compression at a node (NodeBase::compress_encode, base.cpp): C.flops(d) + codec(nnz) +
+//     C.decode_flops(d, nnz) for compress + encode + decode (the node decodes its own message:
+//     it keeps exactly what the receiver sees); the master charges C.decode_flops per decode.
 //
 // Families (name = cost_model/<family>/<size>):
 //   logistic|least_squares/a9a            worker 0's local gradient, a9a split over n workers
@@ -28,7 +28,8 @@
 //   softmax|mlp/full                      full local gradient on N Fashion-MNIST images
 //   softmax|mlp/minibatch                 minibatch gradient (what batch: b runs), N = 4,000
 //   compress/<kind>[_k<p>%]               C.compress only, charged C.flops(d)
-//   codec/<kind>[_k<p>%]                  encode + decode of C's message, charged 2 codec(nnz)
+//   codec/<kind>[_k<p>%]                  encode + decode of C's message, charged codec(nnz) +
+//                                         C.decode_flops(d, nnz)
 //   node/<kind>[_k<p>%]                   compress + encode + decode (the node's whole charge)
 // Data: ../shared/datasets/a9a beside the repository (or $EFSIM_A9A) and Debian's
 // dataset-fashion-mnist; a benchmark whose data is missing reports an error and is skipped.
@@ -314,7 +315,8 @@ void time_compressor(benchmark::State& state, const std::string& kind, int d, do
       benchmark::DoNotOptimize(back.value.data());
       t = (t + 1) % inputs;
     }
-    report(state, 2.0 * cost::codec(static_cast<std::int64_t>(back.nnz())));
+    const auto values = static_cast<std::int64_t>(back.nnz());
+    report(state, cost::codec(values) + C.decode_flops(d, values));
   } else {
     for (auto _ : state) {
       bench::compress_roundtrip(C, cc.xs[t], rng, wire, c, back);
@@ -322,7 +324,8 @@ void time_compressor(benchmark::State& state, const std::string& kind, int d, do
       t = (t + 1) % inputs;
     }
     // NodeBase::compress_encode's charge.
-    report(state, C.flops(d) + 2.0 * cost::codec(static_cast<std::int64_t>(back.nnz())));
+    const auto values = static_cast<std::int64_t>(back.nnz());
+    report(state, C.flops(d) + cost::codec(values) + C.decode_flops(d, values));
   }
   state.counters["nnz"] = static_cast<double>(back.nnz() > 0 ? back.nnz() : c.nnz());
 }

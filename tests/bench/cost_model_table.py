@@ -161,8 +161,9 @@ def main():
         print("| --- | ---: | ---: | ---: | ---: |")
         for loss, (a_, b_, c_), n in fits:
             print("| %s | %.2f | %.2f | %.3f | %d |" % (loss, a_ * 1e9, b_ * 1e9, c_ * 1e9, n))
-        print("\n(charged: 4 flops per non-zero, 20 per row, 8 per coordinate; at a rate R "
-              "Gflop/s that is 4/R, 20/R and 8/R ns.)")
+        print("\n(charged, algorithms/core/cost.hpp: 4 flops per non-zero, 50 per logistic row or 8 "
+              "per squares row, 1 per coordinate + 2 if regularised; at R Gflop/s that is 4/R, "
+              "50/R (8/R), 1/R (3/R) ns.)")
     return 0
 
 
