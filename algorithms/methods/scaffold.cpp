@@ -87,9 +87,10 @@ class ScaffoldNode final : public NodeBase {
     C_.decode(back, f_.dim(), wire_, sent_y_);
     C_.decode(back, f_.dim(), wire_, sent_c_);
     sent_c_.add_to(c_i_);  // c_i <- c_i^+ (c_i + Δc_i as decoded)
-    flops_ += 2.0 * C_.flops(f_.dim()) +
-              2.0 * cost::codec(static_cast<std::int64_t>(sent_y_.nnz() + sent_c_.nnz())) +
-              cost::vector_op(static_cast<std::int64_t>(sent_c_.nnz()), 1.0);
+    const auto ny = static_cast<std::int64_t>(sent_y_.nnz()),
+               nc = static_cast<std::int64_t>(sent_c_.nnz());
+    flops_ += 2.0 * C_.flops(f_.dim()) + cost::codec(ny + nc) + C_.decode_flops(f_.dim(), ny) +
+              C_.decode_flops(f_.dim(), nc) + cost::vector_op(nc, 1.0);
     return m;
   }
 
