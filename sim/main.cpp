@@ -366,6 +366,12 @@ int cmd_methods() {
     if (m.pl_theory != nullptr) notes += (notes.empty() ? "" : "; ") + std::string("theory: pl");
     if (!m.model_downlink)
       notes += (notes.empty() ? "" : "; ") + std::string("downlink: aggregate only");
+    if (m.own_compression)
+      notes += (notes.empty() ? "" : "; ") + std::string("compresses by itself: no compressor");
+    if (m.summable_uploads)
+      notes +=
+          (notes.empty() ? "" : "; ") +
+          std::string("uploads add up: ring_allreduce moves them at their size; no ring_allgather");
     if (!notes.empty()) std::cout << std::string(20, ' ') << notes << "\n";
     std::vector<std::pair<std::string, std::string>> settings;
     for (const auto& p : m.params) settings.emplace_back(p, alg::find_parameter(p).help);

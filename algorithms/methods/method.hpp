@@ -90,6 +90,9 @@ struct MethodInstance {
   std::shared_ptr<const Stragglers> stragglers;
   // The downlink carries the dense model x every round (Master::send_model was accepted).
   bool model_downlink = false;
+  // The uploads add up elementwise (PowerSGD's factors): ring_allreduce moves chunks of the
+  // upload's own size instead of the dense aggregate's.
+  bool summable_uploads = false;
 };
 
 struct MethodInfo {
@@ -99,6 +102,11 @@ struct MethodInfo {
   std::vector<std::string> params;     // the settings it takes (names in method_parameters())
   bool partial_participation = false;  // a `participation` entry is allowed
   bool model_downlink = true;          // `downlink: model` is allowed
+  // The method compresses by itself (PowerSGD): a `compressor` entry is refused.
+  bool own_compression = false;
+  // Its uploads add up elementwise (MethodInstance::summable_uploads): ring_allreduce moves them
+  // at their own size, and ring_allgather (which forwards every upload whole) is refused.
+  bool summable_uploads = false;
   // theory(name, C, p): its theoretical stepsize (throws InputError when it has none for C);
   // null: none in efsim (the scenario must give an absolute gamma).
   double (*theory)(const std::string&, const Compressor&, const Problem&) = nullptr;

@@ -53,6 +53,23 @@ const std::vector<ParamInfo>& method_parameters() {
                               "(default 1/(omega + 1), i.e. K/d for rand_k_unbiased)");
     marina.in_every_fingerprint = false;
     t.push_back(marina);
+    ParamInfo eta_g = number("eta_g", T::kReal, 0, 1e6, true, false, 1, "eg",
+                             "SCAFFOLD's global stepsize eta_g > 0 (default 1); gamma is the "
+                             "local stepsize eta_l");
+    eta_g.in_every_fingerprint = false;
+    t.push_back(eta_g);
+    ParamInfo econtrol = number("econtrol_eta", T::kReal, 0, 1, false, false, 0, "ee",
+                                "EControl's error-control parameter eta in [0, 1] (required; "
+                                "0 is EF21, 1 feeds the whole error back)");
+    econtrol.in_every_fingerprint = false;
+    econtrol.required = true;
+    econtrol.id_always = true;
+    t.push_back(econtrol);
+    ParamInfo rank = number("rank", T::kInteger, 1, 1e6, false, false, 2, "r",
+                            "PowerSGD's rank r (default 2; at most min(rows, cols) of a matrix)");
+    rank.in_every_fingerprint = false;
+    rank.id_always = true;  // the rank is part of every PowerSGD run id
+    t.push_back(rank);
     return t;
   }();
   return table;

@@ -24,6 +24,9 @@ MethodInstance make_ef21_sgdm_ideal(const MethodSpec&, const Problem&, const Com
                                     const Vector&);
 MethodInstance make_local_sgd(const MethodSpec&, const Problem&, const Compressor&, const Vector&);
 MethodInstance make_marina(const MethodSpec&, const Problem&, const Compressor&, const Vector&);
+MethodInstance make_econtrol(const MethodSpec&, const Problem&, const Compressor&, const Vector&);
+MethodInstance make_powersgd(const MethodSpec&, const Problem&, const Compressor&, const Vector&);
+MethodInstance make_scaffold(const MethodSpec&, const Problem&, const Compressor&, const Vector&);
 double marina_theory_gamma(const std::string&, const Compressor&, const Problem&);
 
 namespace {
@@ -117,12 +120,28 @@ const std::vector<MethodInfo>& method_registry() {
                "MARINA: compressed gradient differences, full gradients with probability p "
                "(Gorbunov et al. 2021, Alg. 1; VR-MARINA with batch)",
                N::kUnbiased, {"marina_p"}, make_marina, marina_theory_gamma),
+        method("econtrol",
+               "EControl: one message C(eta e_i + g_i - h_i) feeds the error e_i and the "
+               "estimator h_i (Gao, Islamov, Stich 2024, Alg. 1; eta = 0 is EF21)",
+               N::kContractive, {"econtrol_eta"}, make_econtrol, nullptr),
+        method("scaffold",
+               "SCAFFOLD, every client: tau local steps corrected by control variates, then "
+               "(Delta y_i, Delta c_i), optionally compressed (Karimireddy et al. 2020, Alg. 1, "
+               "option II)",
+               N::kAny, {"local_steps", "eta_g"}, make_scaffold, nullptr),
+        method("powersgd",
+               "PowerSGD: rank-r factors P, Q of the error-corrected gradient by one warm-started "
+               "power iteration, all-reduced (Vogels, Karimireddy, Jaggi 2019, Alg. 1 and 2)",
+               N::kAny, {"rank"}, make_powersgd, nullptr),
     };
     for (auto& m : r) {
       // Partial participation: DCGD and GD (Horváth & Richtárik, §4.2).
       m.partial_participation = m.name == "gd" || m.name == "dcgd";
       // The EC-*-DIANA workers keep shifts the model alone cannot restore.
-      m.model_downlink = !m.takes("quantizer");
+      // So do SCAFFOLD's (c_i, and the replica of c).
+      // PowerSGD's workers keep the warm-start Q and P^ between its two rounds.
+      m.model_downlink = !m.takes("quantizer") && m.name != "scaffold" && m.name != "powersgd";
+      m.own_compression = m.summable_uploads = m.name == "powersgd";
       // EF21's Theorem 3 and EF21+'s Theorem 4 (PL); GD is EF21 with the identity.
       if (m.name == "gd" || m.name == "ef21" || m.name == "ef21_plus") m.pl_theory = ef21_pl_gamma;
     }

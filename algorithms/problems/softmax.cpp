@@ -252,6 +252,12 @@ Evaluation evaluate_softmax(const ImageSet& data, const Vector& x, int hidden) {
   return e;
 }
 
+std::vector<MatrixBlock> SoftmaxProblem::matrix_blocks() const {
+  const int l = train_->features(), c = train_->classes, h = spec_.hidden;
+  if (h == 0) return {{0, c, l}};
+  return {{0, h, l}, {h * l, h, 1}, {h * l + h, c, h}, {h * l + h + c * h, c, 1}};
+}
+
 SoftmaxProblem::SoftmaxProblem(std::shared_ptr<const ImageSet> train,
                                std::shared_ptr<const ImageSet> test, int workers,
                                const SoftmaxSpec& spec)

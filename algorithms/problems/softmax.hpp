@@ -19,6 +19,14 @@
 
 namespace efsim::alg {
 
+// A block of the model x that is a matrix: x[offset, offset + rows * cols) holds a rows x cols
+// matrix, row-major. rows == 1 or cols == 1: a vector (a bias).
+struct MatrixBlock {
+  int offset = 0;
+  int rows = 0;
+  int cols = 0;
+};
+
 class SoftmaxObjective final : public Objective {
  public:
   SoftmaxObjective(std::shared_ptr<const ImageSet> data, std::vector<int> rows, double lambda,
@@ -78,6 +86,9 @@ class SoftmaxProblem final : public Problem {
   double smoothness() const override { return L_; }
   std::string describe() const override;
   Metrics test_metrics(const Vector& x) const override;
+  // The model's matrix shapes, blocks covering x in order (PowerSGD compresses the matrices):
+  // linear: X (c x l); MLP: W1 (h x l), b1 (h x 1), W2 (c x h), b2 (c x 1).
+  std::vector<MatrixBlock> matrix_blocks() const;
   int min_rows() const;
 
  private:

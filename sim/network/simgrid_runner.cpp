@@ -353,6 +353,8 @@ alg::StopReason run_simgrid(const NetworkSetup& net, alg::MethodInstance& method
     throw InputError("pattern " + to_string(net.pattern) +
                      ": needs every worker in every round (no partial participation)");
   std::size_t chunk_bytes = 0;
+  if (net.pattern == Pattern::kRingAllGather && method.summable_uploads)
+    throw InputError("pattern ring_allgather: the method's uploads add up; use ring_allreduce");
   if (net.pattern == Pattern::kRingAllReduce) {  // one n-th of the dense aggregate, on the wire
     const std::size_t dense = alg::dense_message_bytes(method.master->x().size(), net.wire);
     chunk_bytes = (dense + static_cast<std::size_t>(n) - 1) / static_cast<std::size_t>(n);
@@ -361,8 +363,8 @@ alg::StopReason run_simgrid(const NetworkSetup& net, alg::MethodInstance& method
   sh.method = &method;
   sh.monitor = &monitor;
   // ns-3: a 0-byte transfer never completes (ns3_setup.hpp), so every transfer is >= 1 byte.
-  sh.traffic =
-      make_traffic(net.pattern, master_host, worker_hosts, net.model == "ns3" ? 1 : 0, chunk_bytes);
+  sh.traffic = make_traffic(net.pattern, master_host, worker_hosts, net.model == "ns3" ? 1 : 0,
+                            chunk_bytes, method.summable_uploads);
   check_routes(net, *sh.traffic, master_host, worker_hosts);
   sh.rngs = alg::worker_rngs(seed, n);
   sh.messages.up.resize(n);

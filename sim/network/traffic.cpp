@@ -110,9 +110,10 @@ class Tree final : public Traffic {
 class Ring final : public Traffic {
  public:
   Ring(sg4::Host* master, std::vector<sg4::Host*> w, std::size_t min_bytes, bool gather,
-       std::size_t chunk_bytes)
+       std::size_t chunk_bytes, bool summable)
       : Traffic(master, std::move(w), min_bytes),
         gather_(gather),
+        summable_(summable),
         chunk_bytes_(chunk_bytes),
         got_(semaphores(workers())) {}
   void downlink(int, const RoundMessages&) override {}
@@ -123,7 +124,7 @@ class Ring final : public Traffic {
     const int steps = gather_ ? n - 1 : 2 * (n - 1);
     for (int s = 0; s < steps; ++s) {
       if (s > 0) got_[i]->acquire();  // the block to pass on has arrived
-      const std::size_t bytes = gather_ ? m.up[((i - s) % n + n) % n].size_bytes() : chunk_bytes_;
+      const std::size_t bytes = gather_ ? m.up[((i - s) % n + n) % n].size_bytes() : chunk(m, i);
       send(i, next, bytes);
       got_[next]->release();
     }
@@ -142,8 +143,8 @@ class Ring final : public Traffic {
         sent += static_cast<double>(all - m.up[(i + 1) % n].size_bytes());
         received += static_cast<double>(all - m.up[i].size_bytes());
       } else {
-        sent += 2.0 * (n - 1) * static_cast<double>(chunk_bytes_);
-        received += 2.0 * (n - 1) * static_cast<double>(chunk_bytes_);
+        sent += 2.0 * (n - 1) * static_cast<double>(chunk(m, i));
+        received += 2.0 * (n - 1) * static_cast<double>(chunk(m, i));
       }
     }
     *up_bits = 8.0 * sent;
@@ -158,7 +159,15 @@ class Ring final : public Traffic {
   bool aggregates_on_workers() const override { return true; }
 
  private:
+  // All-reduce's chunk: one n-th of the dense aggregate, or of worker i's upload when the uploads
+  // add up elementwise (every worker's has the same size then).
+  std::size_t chunk(const RoundMessages& m, int i) const {
+    if (!summable_) return chunk_bytes_;
+    const auto n = static_cast<std::size_t>(workers());
+    return (m.up[i].size_bytes() + n - 1) / n;
+  }
   bool gather_;
+  bool summable_;
   std::size_t chunk_bytes_;
   std::vector<sg4::SemaphorePtr> got_;
 };
@@ -167,7 +176,7 @@ class Ring final : public Traffic {
 
 std::unique_ptr<Traffic> make_traffic(Pattern pattern, sg4::Host* master,
                                       std::vector<sg4::Host*> workers, std::size_t min_bytes,
-                                      std::size_t chunk_bytes) {
+                                      std::size_t chunk_bytes, bool summable_uploads) {
   switch (pattern) {
     case Pattern::kParameterServer:
       return std::make_unique<ParameterServer>(master, std::move(workers), min_bytes);
@@ -176,7 +185,8 @@ std::unique_ptr<Traffic> make_traffic(Pattern pattern, sg4::Host* master,
     case Pattern::kRingAllGather:
     case Pattern::kRingAllReduce:
       return std::make_unique<Ring>(master, std::move(workers), min_bytes,
-                                    pattern == Pattern::kRingAllGather, chunk_bytes);
+                                    pattern == Pattern::kRingAllGather, chunk_bytes,
+                                    summable_uploads);
   }
   return nullptr;
 }

@@ -58,9 +58,12 @@ class Traffic {
   std::size_t min_bytes_;
 };
 
-// The pattern's traffic; chunk_bytes: ring_allreduce's chunk (one n-th of the dense aggregate).
+// The pattern's traffic; chunk_bytes: ring_allreduce's chunk (one n-th of the dense aggregate),
+// unless summable_uploads: the uploads add up elementwise (PowerSGD's factors), and the chunk is
+// one n-th of the round's upload.
 std::unique_ptr<Traffic> make_traffic(Pattern pattern, simgrid::s4u::Host* master,
                                       std::vector<simgrid::s4u::Host*> workers,
-                                      std::size_t min_bytes, std::size_t chunk_bytes);
+                                      std::size_t min_bytes, std::size_t chunk_bytes,
+                                      bool summable_uploads = false);
 
 }  // namespace efsim::sim

@@ -271,6 +271,17 @@ std::vector<RunSpec> expand_entry(const Reader& r, const YAML::Node& entry, cons
   check_traffic(r, entry, base, !participation.full(), patterns, downlinks);
   check_methods(r, entry, base, methods, entry["participation"] && !participation.full(),
                 downlinks);
+  for (const auto& m : methods) {  // methods that compress by themselves, with summable uploads
+    const auto& info = alg::find_method(m);
+    if (info.own_compression && entry["compressor"])
+      r.fail(entry["compressor"], base + ".compressor",
+             "method '" + m + "' compresses by itself (see efsim methods): no compressor entry");
+    if (info.summable_uploads && std::count(patterns.begin(), patterns.end(), "ring_allgather"))
+      r.fail(entry["pattern"], base + ".pattern",
+             "method '" + m +
+                 "' sends factors that add up: use ring_allreduce (it moves them at their own "
+                 "size), not ring_allgather");
+  }
 
   std::vector<RunSpec> runs(1);
   multiply(runs, methods, [](RunSpec& run, const std::string& m) { run.method = m; });
