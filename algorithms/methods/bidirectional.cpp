@@ -87,9 +87,10 @@ const Compressed& compress_down(const Compressor& C, const Vector& v, Rng& rng,
   BitWriter w;
   C.encode(scratch, wire, w);
   down = w.finish();
-  const Compressed& sent = decoded_down(C, down, static_cast<int>(v.size()), wire);
-  flops += C.flops(static_cast<int>(v.size())) +
-           2.0 * cost::codec(static_cast<std::int64_t>(sent.nnz()));
+  const int d = static_cast<int>(v.size());
+  const Compressed& sent = decoded_down(C, down, d, wire);
+  const auto values = static_cast<std::int64_t>(sent.nnz());
+  flops += C.flops(d) + cost::codec(values) + C.decode_flops(d, values);  // as compress_encode
   return sent;
 }
 
@@ -103,7 +104,7 @@ class Ef21BcNode final : public NodeBase {
         g_i_(Vector::Zero(x0.size())) {}
   void receive(const Message& down) override {
     const Compressed& b = decoded_down(down_, down, f_.dim(), wire_);
-    flops_ += cost::codec(static_cast<std::int64_t>(b.nnz()));
+    flops_ += down_.decode_flops(f_.dim(), static_cast<std::int64_t>(b.nnz()));
     flops_ += replica_.apply(b, update_key(down, wire_, kBcKey));  // g += b; x -= gamma g
   }
   Message step(Rng& rng) override {
@@ -164,7 +165,7 @@ class Ef21PNode final : public NodeBase {
   }
   void receive(const Message& down) override {
     const Compressed& p = decoded_down(down_, down, f_.dim(), wire_);
-    flops_ += cost::codec(static_cast<std::int64_t>(p.nnz()));
+    flops_ += down_.decode_flops(f_.dim(), static_cast<std::int64_t>(p.nnz()));
     flops_ += replica_.apply(p, update_key(down, wire_, kPrimalKey));  // w += p
   }
   Message step(Rng& rng) override {
