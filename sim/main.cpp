@@ -361,8 +361,7 @@ int cmd_methods() {
       case alg::CompressorNeed::kAny:
         break;
     }
-    if (m.theory == nullptr)
-      notes += (notes.empty() ? "" : "; ") + std::string("no theory stepsize");
+    if (!m.has_theory()) notes += (notes.empty() ? "" : "; ") + std::string("no theory stepsize");
     if (m.pl_theory != nullptr) notes += (notes.empty() ? "" : "; ") + std::string("theory: pl");
     if (!m.model_downlink)
       notes += (notes.empty() ? "" : "; ") + std::string("downlink: aggregate only");
@@ -372,6 +371,12 @@ int cmd_methods() {
       notes +=
           (notes.empty() ? "" : "; ") +
           std::string("uploads add up: ring_allreduce moves them at their size; no ring_allgather");
+    if (m.takes("downlink_compressor"))
+      notes += "; no ring patterns (their workers aggregate: no downlink to compress)";
+    if (m.skips_uploads)
+      notes +=
+          "; skipped uploads cost no bytes and no time (trace: uploads_skipped); "
+          "no ring_allreduce";
     if (!notes.empty()) std::cout << std::string(20, ' ') << notes << "\n";
     std::vector<std::pair<std::string, std::string>> settings;
     for (const auto& p : m.params) settings.emplace_back(p, alg::find_parameter(p).help);

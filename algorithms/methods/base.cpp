@@ -216,17 +216,19 @@ void MasterBase::finish_round() {
   const Compressed& sent = decoded_broadcast(down_, dim_, wire_);
   flops_ += cost::codec(static_cast<std::int64_t>(sent.nnz())) +
             replica_.apply(sent, update_key(down_, wire_, 1));
-  if (partial_ || model_downlink_) {  // the workers get x itself, as sent on the wire
-    Compressed x;
-    x.set_dense(replica_.x());
-    BitWriter m;
-    encode(m, x, wire_);
-    model_ = m.finish();
-    BitReader back(model_);
-    decode(back, dim_, wire_, x);
-    replica_.set_x(x.to_dense(), update_key(model_, wire_, 2));
-    flops_ += cost::codec(dim_);
-  }
+  if (partial_ || model_downlink_) publish_model();
+}
+
+void MasterBase::publish_model() {  // the workers get x itself, as sent on the wire
+  Compressed x;
+  x.set_dense(replica_.x());
+  BitWriter m;
+  encode(m, x, wire_);
+  model_ = m.finish();
+  BitReader back(model_);
+  decode(back, dim_, wire_, x);
+  replica_.set_x(x.to_dense(), update_key(model_, wire_, 2));
+  flops_ += cost::codec(dim_);
 }
 
 double ef21_theory_gamma(double L, double L_tilde, double alpha) {

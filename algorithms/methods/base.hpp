@@ -140,6 +140,9 @@ class MasterBase : public Master {
   void enable_partial(const Sampling& sampling);
   // Decodes the compressed vector of a message (after its header has been read from r).
   void decode_body(BitReader& r, Compressed& out);
+  // model_ = the dense x as sent on the wire, and the replica's x set to what it decodes to
+  // (partial participation, the model downlink).
+  void publish_model();
 
   const Compressor& C_;
   int n_;

@@ -107,9 +107,17 @@ struct MethodInfo {
   // Its uploads add up elementwise (MethodInstance::summable_uploads): ring_allreduce moves them
   // at their own size, and ring_allgather (which forwards every upload whole) is refused.
   bool summable_uploads = false;
+  // A worker may send nothing in a round (an empty Message: no bytes, no time; lazy
+  // aggregation). Its traces count the skipped uploads; ring_allreduce cannot skip and is refused.
+  bool skips_uploads = false;
   // theory(name, C, p): its theoretical stepsize (throws InputError when it has none for C);
   // null: none in efsim (the scenario must give an absolute gamma).
   double (*theory)(const std::string&, const Compressor&, const Problem&) = nullptr;
+  // A theoretical stepsize that depends on the run's settings (e.g. LAG's trigger zeta); used
+  // instead of `theory` when set.
+  double (*param_theory)(const std::string&, const Compressor&, const Problem&,
+                         const MethodParams&) = nullptr;
+  bool has_theory() const { return theory != nullptr || param_theory != nullptr; }
   // Its stepsize under the PL condition (EF21 paper, Theorem 3); null: none.
   double (*pl_theory)(const std::string&, const Compressor&, const Problem&) = nullptr;
   MethodInstance (*make)(const MethodSpec&, const Problem&, const Compressor&,
@@ -140,7 +148,9 @@ double dcsgd_theory_gamma(double L, double delta, int n);
 //   otherwise (gd, and every method with a contractive C, or an unbiased one with delta < 2,
 //   which is contractive with alpha = 2 - delta): ef21_theory_gamma with C's alpha.
 // Throws InputError when the method needs a contractive compressor and C is not one.
-double theory_gamma(const std::string& method, const Compressor& C, const Problem& p);
+// `params`: the run's settings (for a method whose rule depends on them).
+double theory_gamma(const std::string& method, const Compressor& C, const Problem& p,
+                    const MethodParams& params = MethodParams());
 
 // EF21's stepsize under the PL condition (EF21 paper, Theorem 3):
 // gamma = min{(L + L̃ sqrt(2 beta/theta))^-1, theta / (2 mu)}. Throws InputError when the

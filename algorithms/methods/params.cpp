@@ -70,6 +70,21 @@ const std::vector<ParamInfo>& method_parameters() {
     rank.in_every_fingerprint = false;
     rank.id_always = true;  // the rank is part of every PowerSGD run id
     t.push_back(rank);
+    ParamInfo zeta =
+        number("zeta", T::kReal, 0, 1e12, false, false, 0, "z",
+               "lazy-aggregation trigger zeta >= 0: worker i uploads only if ||grad f_i(x^{t+1}) "
+               "- g_i||^2 > zeta ||grad f_i(x^{t+1}) - grad f_i(x^t)||^2 (0: always; required)");
+    zeta.in_every_fingerprint = false;
+    zeta.required = true;
+    zeta.id_always = true;
+    t.push_back(zeta);
+    ParamInfo down = number("downlink_compressor", T::kCompressor, 0, 0, false, false, 0, "dc",
+                            "the master's contractive downlink compressor C_down, a compressor "
+                            "entry like `compressor`, e.g. {kind: top_k, k: 100} (required)");
+    down.in_every_fingerprint = false;
+    down.required = true;
+    down.need = CompressorNeed::kContractive;
+    t.push_back(down);
     return t;
   }();
   return table;

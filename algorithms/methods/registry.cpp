@@ -28,6 +28,14 @@ MethodInstance make_econtrol(const MethodSpec&, const Problem&, const Compressor
 MethodInstance make_powersgd(const MethodSpec&, const Problem&, const Compressor&, const Vector&);
 MethodInstance make_scaffold(const MethodSpec&, const Problem&, const Compressor&, const Vector&);
 double marina_theory_gamma(const std::string&, const Compressor&, const Problem&);
+MethodInstance make_clag(const MethodSpec&, const Problem&, const Compressor&, const Vector&);
+double lazy_theory_gamma(const std::string&, const Compressor&, const Problem&,
+                         const MethodParams&);
+MethodInstance make_ef21_bc(const MethodSpec&, const Problem&, const Compressor&, const Vector&);
+MethodInstance make_ef21_p_dcgd(const MethodSpec&, const Problem&, const Compressor&,
+                                const Vector&);
+MethodInstance make_ef21_p_diana(const MethodSpec&, const Problem&, const Compressor&,
+                                 const Vector&);
 
 namespace {
 
@@ -133,6 +141,24 @@ const std::vector<MethodInfo>& method_registry() {
                "PowerSGD: rank-r factors P, Q of the error-corrected gradient by one warm-started "
                "power iteration, all-reduced (Vogels, Karimireddy, Jaggi 2019, Alg. 1 and 2)",
                N::kAny, {"rank"}, make_powersgd, nullptr),
+        method("ef21_bc",
+               "EF21-BC: EF21 both ways, the master compresses g~ - g with downlink_compressor "
+               "(Fatkhullin et al. 2021, EF21 with Bells & Whistles)",
+               N::kContractive, {"downlink_compressor"}, make_ef21_bc, nullptr),
+        method("ef21_p_dcgd",
+               "EF21-P + DCGD: the master sends C_down(x - w), workers compute at w (Gruntkowska, "
+               "Tyurin, Richtarik, ICML 2023)",
+               N::kAny, {"downlink_compressor"}, make_ef21_p_dcgd, nullptr),
+        method("ef21_p_diana", "EF21-P + DIANA: EF21-P downlink, DIANA shifts uplink (same paper)",
+               N::kUnbiased, {"downlink_compressor", "alpha"}, make_ef21_p_diana, nullptr),
+        method("clag",
+               "CLAG: EF21 that uploads only when ||grad - g_i||^2 > zeta ||grad - prev grad||^2 "
+               "(Richtarik et al., 3PC, ICML 2022)",
+               N::kContractive, {"zeta"}, make_clag, nullptr),
+        method("lag",
+               "LAG: lazily aggregated exact gradients, CLAG with the identity (Chen et al. 2018; "
+               "3PC form)",
+               N::kIdentity, {"zeta"}, make_clag, nullptr),
     };
     for (auto& m : r) {
       // Partial participation: DCGD and GD (Horváth & Richtárik, §4.2).
@@ -140,8 +166,12 @@ const std::vector<MethodInfo>& method_registry() {
       // The EC-*-DIANA workers keep shifts the model alone cannot restore.
       // So do SCAFFOLD's (c_i, and the replica of c).
       // PowerSGD's workers keep the warm-start Q and P^ between its two rounds.
-      m.model_downlink = !m.takes("quantizer") && m.name != "scaffold" && m.name != "powersgd";
+      // EF21-P and EF21-BC compress their own downlink.
+      m.model_downlink = !m.takes("quantizer") && !m.takes("downlink_compressor") &&
+                         m.name != "scaffold" && m.name != "powersgd";
       m.own_compression = m.summable_uploads = m.name == "powersgd";
+      m.skips_uploads = m.takes("zeta");
+      if (m.skips_uploads) m.param_theory = lazy_theory_gamma;
       // EF21's Theorem 3 and EF21+'s Theorem 4 (PL); GD is EF21 with the identity.
       if (m.name == "gd" || m.name == "ef21" || m.name == "ef21_plus") m.pl_theory = ef21_pl_gamma;
     }
@@ -193,8 +223,10 @@ double dcsgd_theory_gamma(double L, double delta, int n) {
   return 1.0 / (2.0 * delta_n * L);
 }
 
-double theory_gamma(const std::string& method, const Compressor& C, const Problem& p) {
+double theory_gamma(const std::string& method, const Compressor& C, const Problem& p,
+                    const MethodParams& params) {
   const MethodInfo& m = find_method(method);
+  if (m.param_theory != nullptr) return m.param_theory(method, C, p, params);
   if (m.theory == nullptr)
     throw InputError(
         "method " + method +

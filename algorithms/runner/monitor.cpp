@@ -48,8 +48,9 @@ RoundTiming round_breakdown(double t0, const std::vector<double>& received,
 
 StopReason Monitor::observe(long round, double sim_time_s, const RoundTiming& timing,
                             const Vector& x, double up_bits_all_workers,
-                            double down_bits_per_worker, bool deferrable) {
+                            double down_bits_per_worker, bool deferrable, long uploads_skipped) {
   up_bits_ += up_bits_all_workers / problem_.num_workers();
+  skipped_ += uploads_skipped;
   down_bits_ += down_bits_per_worker;
   time_.down_s += timing.down_s;
   time_.compute_s += timing.compute_s;
@@ -64,6 +65,7 @@ StopReason Monitor::observe(long round, double sim_time_s, const RoundTiming& ti
   row.sim_time_s = sim_time_s;
   row.bits_up_per_worker = up_bits_;
   row.bits_down_per_worker = down_bits_;
+  row.uploads_skipped = skipped_;
   row.time = time_;
   if (deferrable && workers_exact_ && rule_.reuse_worker_gradients && round < rule_.max_rounds &&
       sim_time_s < rule_.max_sim_time_s) {

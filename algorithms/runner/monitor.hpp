@@ -52,6 +52,7 @@ struct TraceRow {
   double bits_up_per_worker = 0;    // cumulative, mean over workers
   double bits_down_per_worker = 0;  // cumulative
   RoundTiming time;                 // cumulative breakdown of sim_time_s
+  long uploads_skipped = 0;         // cumulative: uploads a worker skipped (lazy methods)
   Metrics metrics;                  // accuracy and test metrics when the problem has them
 };
 
@@ -67,7 +68,7 @@ class Monitor {
   // found the workers' evaluations incomplete (stochastic gradients).
   StopReason observe(long round, double sim_time_s, const RoundTiming& timing, const Vector& x,
                      double up_bits_all_workers, double down_bits_per_worker,
-                     bool deferrable = false);
+                     bool deferrable = false, long uploads_skipped = 0);
   // A row waits for the workers' evaluations at its x.
   bool waiting() const { return waiting_; }
   // Completes the waiting row from the workers' evaluations at its x (in worker order), or, if
@@ -89,6 +90,7 @@ class Monitor {
   std::vector<TraceRow> trace_;
   double up_bits_ = 0;
   double down_bits_ = 0;
+  long skipped_ = 0;
   RoundTiming time_;
   double initial_grad_norm_sq_ = 0;
   StopReason reason_ = StopReason::kRunning;

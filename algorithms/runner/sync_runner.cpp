@@ -55,6 +55,7 @@ StopReason run_sync(MethodInstance& method, Monitor& monitor, std::uint64_t seed
     const Message& down = round_downlink(method);
     cost.down_bytes = round > 0 ? down.size_bytes() : 0;
     double up_bits = 0.0, down_bits = 0.0;
+    long skipped = 0;
     for (int i = 0; i < n; ++i) {
       cost.up_bytes[i] = 0;
       cost.worker_flops[i] = 0;
@@ -70,6 +71,7 @@ StopReason run_sync(MethodInstance& method, Monitor& monitor, std::uint64_t seed
       cost.up_bytes[i] = up[i].size_bytes();
       cost.worker_flops[i] = method.nodes[i]->take_flops() * compute_factor(method, round, i);
       up_bits += 8.0 * static_cast<double>(up[i].size_bytes());
+      if (up[i].empty()) ++skipped;  // a lazy worker sent nothing
     }
     if (monitor.waiting()) {  // the workers have just evaluated at the waiting row's x
       reason = monitor.supply(evaluations(method));
@@ -82,8 +84,8 @@ StopReason run_sync(MethodInstance& method, Monitor& monitor, std::uint64_t seed
     RoundTiming timing;
     if (clock != nullptr) timing = clock->round_time(cost);
     time += timing.total();
-    reason =
-        monitor.observe(round + 1, time, timing, method.master->x(), up_bits, down_bits / n, defer);
+    reason = monitor.observe(round + 1, time, timing, method.master->x(), up_bits, down_bits / n,
+                             defer, skipped);
   }
   return reason;
 }

@@ -52,7 +52,9 @@ struct UninitialisedAllocator : std::allocator<T> {
 };
 using Bytes = std::vector<std::uint8_t, UninitialisedAllocator<std::uint8_t>>;
 
-// A real encoded message.
+// A real encoded message. A message of no bytes is no message: the runners move nothing and
+// charge no time for it (a lazy worker that skips its upload, a master with nothing to send).
+// Every encoded vector has at least its layout bit, so no encoded value is ever empty.
 struct Message {
   Bytes bytes;
   // Which BitWriter::finish() made these bytes (0: not made by one); copies keep it. Lets a

@@ -109,7 +109,7 @@ alg::RoundTiming AnalyticStarClock::round_time(const alg::RoundCost& cost) {
     const int i = active[a];
     compute[a] = cost.worker_flops[i] / spec_.worker_speed_flops;
     up.push_back({received[a] + compute[a],
-                  latency,
+                  cost.up_bytes[i] > 0 ? latency : 0.0,  // no bytes: no message, no time
                   static_cast<double>(cost.up_bytes[i]),
                   {worker_up(i), 1}});
   }

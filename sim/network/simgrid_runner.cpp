@@ -159,8 +159,10 @@ class MasterActor {
       double up_bits = 0.0, down_bits = 0.0;
       sh_->traffic->bits(m, in, &up_bits, &down_bits);
       std::vector<double> received_at, compute_s, arrived_at;  // of the workers taking part
+      long skipped = 0;
       for (int i = 0; i < n; ++i) {
         if (!in[i]) continue;
+        if (m.up[i].empty()) ++skipped;  // a lazy worker sent nothing
         master.absorb(i, m.up[i]);
         received_at.push_back(sh_->received_at[i]);
         compute_s.push_back(sh_->compute_s[i]);
@@ -172,8 +174,8 @@ class MasterActor {
       const double end = sg4::Engine::get_clock();
       const alg::RoundTiming timing =
           alg::round_breakdown(t0, received_at, compute_s, arrived_at, end - gathered);
-      sh_->reason =
-          sh_->monitor->observe(round + 1, end, timing, master.x(), up_bits, down_bits, defer);
+      sh_->reason = sh_->monitor->observe(round + 1, end, timing, master.x(), up_bits, down_bits,
+                                          defer, skipped);
     }
   }
 

@@ -7,6 +7,7 @@ namespace efsim::sim {
 namespace sg4 = simgrid::s4u;
 
 void Traffic::send(int from, int to, std::size_t bytes) const {
+  if (bytes == 0) return;  // no message (codec.hpp): nothing on the network, no time
   sg4::Comm::sendto(host(from), host(to), std::max(bytes, min_bytes_));
 }
 

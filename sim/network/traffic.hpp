@@ -47,7 +47,9 @@ class Traffic {
   virtual bool aggregates_on_workers() const { return false; }
 
  protected:
-  // A blocking transfer between hosts (-1: the master); under ns-3 at least min_bytes.
+  // A blocking transfer between hosts (-1: the master); under ns-3 at least min_bytes. Zero
+  // bytes is no message (a skipped upload, an empty broadcast): no transfer at all, in every
+  // pattern and network model.
   void send(int from, int to, std::size_t bytes) const;
   int workers() const { return static_cast<int>(workers_.size()); }
 

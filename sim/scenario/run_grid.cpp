@@ -194,12 +194,29 @@ std::vector<double> number_axis(const Reader& r, const YAML::Node& node, const s
 // The entry's methods against what each allows: its settings, participation and downlink.
 void check_methods(const Reader& r, const YAML::Node& entry, const std::string& base,
                    const std::vector<std::string>& methods, bool partial,
+                   const std::vector<std::string>& patterns,
                    const std::vector<std::string>& downlinks) {
   for (const auto& m : methods) {
     const auto& info = alg::find_method(m);
+    const bool own_downlink = info.takes("downlink_compressor");
     if (!info.model_downlink && std::count(downlinks.begin(), downlinks.end(), "model"))
       r.fail(entry["downlink"], base + ".downlink",
-             "method '" + m + "' keeps shifts on the workers: only downlink: aggregate");
+             own_downlink
+                 ? "method '" + m +
+                       "' compresses its own downlink (downlink_compressor): only "
+                       "downlink: aggregate"
+                 : "method '" + m + "' keeps shifts on the workers: only downlink: aggregate");
+    for (const auto& p : patterns) {
+      if (own_downlink && p.rfind("ring_", 0) == 0)
+        r.fail(entry["pattern"], base + ".pattern",
+               "method '" + m + "' compresses the master's downlink, but '" + p +
+                   "' has none (every worker aggregates); use parameter_server or tree");
+      if (info.skips_uploads && p == "ring_allreduce")
+        r.fail(entry["pattern"], base + ".pattern",
+               "method '" + m +
+                   "' skips uploads, but ring_allreduce moves the dense sum every round whoever "
+                   "skips; use parameter_server, tree or ring_allgather");
+    }
     for (const auto& p : alg::method_parameters()) {
       const YAML::Node v = entry[p.name];
       if (v && !info.takes(p.name))
@@ -269,7 +286,7 @@ std::vector<RunSpec> expand_entry(const Reader& r, const YAML::Node& entry, cons
   const auto downlinks =
       choice_axis(r, entry["downlink"], base + ".downlink", "aggregate", {"aggregate", "model"});
   check_traffic(r, entry, base, !participation.full(), patterns, downlinks);
-  check_methods(r, entry, base, methods, entry["participation"] && !participation.full(),
+  check_methods(r, entry, base, methods, entry["participation"] && !participation.full(), patterns,
                 downlinks);
   for (const auto& m : methods) {  // methods that compress by themselves, with summable uploads
     const auto& info = alg::find_method(m);

@@ -103,8 +103,12 @@ ResolvedRun resolve_run(const Scenario& s, const ProblemSetup& setup, const RunS
     else if (run.stepsize.pl)
       r.gamma =
           run.stepsize.value * alg::pl_theory_gamma(run.method, *r.compressor, *setup.problem);
-    else
-      r.gamma = run.stepsize.value * alg::theory_gamma(run.method, *r.compressor, *setup.problem);
+    else {
+      alg::MethodParams params;
+      for (const auto& [name, value] : run.params) params.set(name, value);
+      r.gamma =
+          run.stepsize.value * alg::theory_gamma(run.method, *r.compressor, *setup.problem, params);
+    }
   } catch (const InputError& e) {
     throw InputError(run.origin + ": run '" + run.id + "': " + e.what());
   }

@@ -42,7 +42,8 @@ void execute_run(const Scenario& s, const ProblemSetup& setup, const ResolvedRun
   rec.final_f = last.f;
   rec.final_grad_norm_sq = last.grad_norm_sq;
 
-  write_file_atomic((tmp_dir / "trace.csv").string(), trace_csv(monitor.trace()));
+  write_file_atomic((tmp_dir / "trace.csv").string(),
+                    trace_csv(monitor.trace(), alg::find_method(run.spec.method).skips_uploads));
   write_file_atomic((tmp_dir / "run.json").string(), run_json(rec));
   fs::remove_all(final_dir);
   fs::rename(tmp_dir, final_dir);

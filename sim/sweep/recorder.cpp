@@ -33,16 +33,21 @@ void write_file_atomic(const std::string& path, const std::string& content) {
   fs::rename(tmp, path);
 }
 
-std::string trace_csv(const std::vector<alg::TraceRow>& trace) {
+std::string trace_csv(const std::vector<alg::TraceRow>& trace, bool with_skips) {
   std::ostringstream os;
-  os << kTraceHeader << '\n';
-  for (const auto& r : trace)
+  os << kTraceHeader;
+  if (with_skips) os << ',' << kSkipsColumn;
+  os << '\n';
+  for (const auto& r : trace) {
     os << r.round << ',' << exact(r.sim_time_s) << ',' << exact(r.f) << ',' << exact(r.grad_norm_sq)
        << ',' << exact(r.bits_up_per_worker) << ',' << exact(r.bits_down_per_worker) << ','
        << exact(r.time.down_s) << ',' << exact(r.time.compute_s) << ',' << exact(r.time.up_s) << ','
        << exact(r.time.idle_s) << ',' << exact(r.time.master_s) << ','
        << exact(r.metrics.train_accuracy) << ',' << exact(r.metrics.test_loss) << ','
-       << exact(r.metrics.test_accuracy) << '\n';
+       << exact(r.metrics.test_accuracy);
+    if (with_skips) os << ',' << r.uploads_skipped;
+    os << '\n';
+  }
   return os.str();
 }
 
@@ -51,7 +56,9 @@ std::vector<alg::TraceRow> read_trace_csv(const std::string& path) {
   if (!in) throw InputError(path + ": cannot open trace");
   std::string line;
   std::getline(in, line);
-  if (line != kTraceHeader) throw InputError(path + ":1: not an efsim trace (unexpected header)");
+  const bool with_skips = line == std::string(kTraceHeader) + "," + kSkipsColumn;
+  if (line != kTraceHeader && !with_skips)
+    throw InputError(path + ":1: not an efsim trace (unexpected header)");
   std::vector<alg::TraceRow> rows;
   long line_no = 1;
   while (std::getline(in, line)) {
@@ -79,6 +86,11 @@ std::vector<alg::TraceRow> read_trace_csv(const std::string& path) {
       if (!std::getline(ls, cell, ','))
         throw InputError(path + ":" + std::to_string(line_no) + ": short row");
       *f = std::strtod(cell.c_str(), nullptr);
+    }
+    if (with_skips) {
+      if (!std::getline(ls, cell, ','))
+        throw InputError(path + ":" + std::to_string(line_no) + ": short row");
+      r.uploads_skipped = std::stol(cell);
     }
     rows.push_back(r);
   }

@@ -72,7 +72,12 @@ inline constexpr const char* kTraceHeader =
 
 void write_file_atomic(const std::string& path, const std::string& content);
 
-std::string trace_csv(const std::vector<alg::TraceRow>& trace);
+// The methods that may skip uploads (MethodInfo::skips_uploads: lag, clag) add one last column,
+// the cumulative count of skipped uploads over all workers; other traces do not have it.
+inline constexpr const char* kSkipsColumn = "uploads_skipped";
+
+std::string trace_csv(const std::vector<alg::TraceRow>& trace, bool with_skips = false);
+// Reads either form (with or without the uploads_skipped column).
 std::vector<alg::TraceRow> read_trace_csv(const std::string& path);
 
 std::string run_json(const RunRecord& r);
