@@ -101,7 +101,7 @@ TEST_F(LocalSgdScenario, LocalStepsIsASweepAxisOfItsMethodOnly) {
     ADD_FAILURE() << "local_steps on ef21 accepted";
   } catch (const efsim::InputError& e) {
     EXPECT_NE(std::string(e.what()).find("bad.yaml:3: key 'runs.0.local_steps': method 'ef21' "
-                                         "takes no local_steps (local_sgd do"),
+                                         "takes no local_steps (local_sgd and scaffold do"),
               std::string::npos)
         << e.what();
   }

@@ -162,7 +162,9 @@ TEST(Observer, ReusingWorkerGradientsGivesTheSameTraceForEveryMethod) {
     // EF21-P's workers compute at w, not at the observed x: nothing to reuse.
     if (s.method.rfind("ef21_p_", 0) == 0) {
       EXPECT_EQ(passes[0], passes[1]);
-    } else if (s.batch == 0 && s.method != "ec_sgd_diana") {
+    } else if (s.batch == 0 && s.method != "ec_sgd_diana" && s.method != "powersgd") {
+      // (PowerSGD computes gradients in its P rounds only, every second round: fewer rows can
+      // take theirs; the traces are the same, checked above.)
       EXPECT_EQ(passes[0] - passes[1], 25 * n);
     } else {
       EXPECT_LE(passes[1], passes[0]);
