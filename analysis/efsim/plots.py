@@ -160,7 +160,7 @@ def encode(summary, run_ids=None):
 
     panels = []
     if panel_axis:
-        values = sorted({r[panel_axis] for r in main}, key=lambda v: _sort_key(panel_axis, v))
+        values = list(dict.fromkeys(r[panel_axis] for r in main))  # the sweep's order
         for v in values:
             members = [r["run_id"] for r in main if r[panel_axis] == v]
             panels.append((fmt[panel_axis](v) if v is not None else "–", members + sorted(ref_ids, key=enc.runs.index)))
@@ -444,9 +444,14 @@ class Figure:
                     hovertemplate="<b>" + c.run_id + "</b>" + (" " + c.note if c.note else "") +
                     "<br>" + self.xlabel + ": %{x:.4g}<br>" + self.ylabel + ": %{y:.3e}<extra></extra>",
                     **kw), row=row, col=col)
-            if self.hline is not None:
-                fig.add_hline(y=self.hline[0], line_dash="dash", line_color="grey", line_width=1,
-                              row=row, col=col)
+            if self.hline is not None and items:
+                # A trace, not a shape: it has a legend entry and hides like a run.
+                xs = [v for c in items for v in (c.x[0], c.x[-1]) if len(c.x) and math.isfinite(v)]
+                fig.add_trace(go.Scatter(
+                    x=[min(xs), max(xs)], y=[self.hline[0]] * 2, mode="lines", name=self.hline[1],
+                    legendgroup="target", showlegend="target" not in shown,
+                    line=dict(color="grey", dash="dash", width=1), hoverinfo="skip"), row=row, col=col)
+                shown.add("target")
         ytype = "log" if self.ylog else "linear"
         if self.bars is None:
             yrange = None

@@ -1,0 +1,284 @@
+"""The report as a reader meets it: one channel per sweep axis, legends that never cover the
+axes, sensible axes, right-aligned tables, interactive and self-contained HTML, the same bytes
+twice, and (where chromium is installed) plots that a browser really draws."""
+import glob
+import hashlib
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+import unittest
+
+import common
+
+import efsim  # noqa: E402  (common puts analysis/ on the path)
+from efsim import plots  # noqa: E402
+
+sys.path.insert(0, common.ANALYSIS)
+import report  # noqa: E402
+
+SWEEPS = None
+
+
+def setUpModule():
+    global SWEEPS
+    SWEEPS = common.Sweeps()
+    SWEEPS.many = SWEEPS.run("many", common.MANY)
+    SWEEPS.few = SWEEPS.run("few", common.FEW)
+    SWEEPS.platforms = SWEEPS.run("platforms", common.PLATFORMS)
+
+
+def tearDownModule():
+    SWEEPS.close()
+
+
+def mpl_figures(folder):
+    res = efsim.load(folder)
+    headline = report.headline_rows(report.records(res.summary))
+    figs, plt = report.figures(res, headline)
+    return res, figs, plt
+
+
+def read(path):
+    with open(path) as f:
+        return f.read()
+
+
+def overlaps(a, b):
+    return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
+
+
+class LegendAndEncoding(unittest.TestCase):
+    def check_legends_clear(self, folder):
+        res, figs, plt = mpl_figures(folder)
+        self.assertTrue(figs)
+        for spec, fig in figs:
+            name = spec if isinstance(spec, str) else spec.name
+            fig.canvas.draw()
+            renderer = fig.canvas.get_renderer()
+            leg = getattr(fig, "efsim_legend", None)
+            if leg is not None:
+                lb = leg.get_window_extent(renderer)
+                for ax in fig.axes:
+                    if not ax.get_visible():
+                        continue
+                    # The axes with their tick labels, title and axis labels.
+                    self.assertFalse(overlaps(lb, ax.get_tightbbox(renderer)),
+                                     "%s: the legend covers an axes (%s vs %s)" %
+                                     (name, lb, ax.get_tightbbox(renderer)))
+                # The saved PNG (bbox_inches="tight") keeps the whole legend.
+                tight = fig.get_tightbbox(renderer)
+                dpi = fig.dpi
+                self.assertLessEqual(lb.x1, tight.x1 * dpi + 1, name)
+                self.assertGreaterEqual(lb.y0, tight.y0 * dpi - 1, name)
+            plt.close(fig)
+
+    def test_legend_never_covers_the_axes(self):
+        for folder in (SWEEPS.many, SWEEPS.few, SWEEPS.platforms):
+            with self.subTest(folder=os.path.basename(folder)):
+                self.check_legends_clear(folder)
+
+    def test_curves_in_a_panel_never_share_a_look(self):
+        # The complaint: three runs drawn in one blue. Within a panel, every curve has its own
+        # (colour, line style); runs differing only by panel share one.
+        for folder in (SWEEPS.many, SWEEPS.few, SWEEPS.platforms):
+            res = efsim.load(folder)
+            enc = plots.encode(res.summary)
+            for title, members in enc.panels:
+                looks = [(enc.styles[r].colour, enc.styles[r].linestyle) for r in members]
+                self.assertEqual(len(looks), len(set(looks)), "%s panel %r" % (folder, title))
+
+    def test_many_runs_get_one_panel_per_method_and_gd_as_reference(self):
+        res = efsim.load(SWEEPS.many)
+        enc = plots.encode(res.summary)
+        self.assertEqual(enc.panel_axis, "method")
+        self.assertEqual([t for t, _ in enc.panels], ["ef", "ef21", "ef21_plus"])
+        for _, members in enc.panels:
+            self.assertIn("gd-identity-x1", members)       # the reference, in every panel
+            self.assertEqual(len(members), 5)
+        # Colour is the stepsize, one per multiplier, the same in every panel.
+        self.assertIn(("colour", "stepsize"), enc.channels)
+        by_mult = {}
+        for _, row in res.summary.iterrows():
+            if row["method"] != "gd":
+                by_mult.setdefault(row["multiplier"], set()).add(enc.styles[row["run_id"]].colour)
+        self.assertEqual(len(by_mult), 4)
+        self.assertTrue(all(len(c) == 1 for c in by_mult.values()))
+        self.assertEqual(len({next(iter(c)) for c in by_mult.values()}), 4)
+        labels = [l for _, entries in enc.legend for l, _ in entries]
+        self.assertEqual(labels, ["1× theory", "4× theory", "16× theory", "64× theory", "gd"])
+
+    def test_few_runs_share_one_panel_coloured_by_method_shaded_within(self):
+        res = efsim.load(SWEEPS.few)
+        headline = [r["run_id"] for r in report.headline_rows(report.records(res.summary))]
+        enc = plots.encode(res.summary, headline)
+        self.assertIsNone(enc.panel_axis)
+        self.assertEqual(enc.channels[0], ("colour", "method"))
+        self.assertEqual([h for h, _ in enc.legend], ["gd", "ef", None])  # one EF21 run: no header
+        gd1, gd2 = enc.styles["gd-identity-x1"], enc.styles["gd-identity-x2"]
+        ef5, ef50 = enc.styles["ef-top_k5-x8"], enc.styles["ef-top_k50-x8"]
+        self.assertNotEqual(gd1.colour, gd2.colour)
+        self.assertEqual((gd1.label, gd2.label), ("1× theory", "2× theory"))
+        self.assertEqual((ef5.label, ef50.label), ("top_k5", "top_k50"))
+
+        def lightness(c):
+            return sum(int(c[i:i + 2], 16) for i in (1, 3, 5))
+        self.assertGreater(lightness(gd1.colour), lightness(gd2.colour))  # darker = larger
+        self.assertGreater(lightness(ef5.colour), lightness(ef50.colour))
+        self.assertNotIn("ef21-top_k20-x2", enc.styles)  # lost its tuning group: not plotted
+
+    def test_platforms_are_panels_in_the_sweeps_order(self):
+        res = efsim.load(SWEEPS.platforms)
+        enc = plots.encode(res.summary)
+        self.assertEqual(enc.panel_axis, "platform")
+        self.assertEqual([t for t, _ in enc.panels], ["slow", "fast"])
+        # The same run on both platforms looks the same.
+        self.assertEqual(vars(enc.styles["ef21-top_k5-x16@slow"])["colour"],
+                         vars(enc.styles["ef21-top_k5-x16@fast"])["colour"])
+
+
+class Axes(unittest.TestCase):
+    def curve(self, run_id, values):
+        return plots.Curve(run_id, list(range(len(values))), values, None)
+
+    def test_floor_is_a_decade_below_the_target(self):
+        (lo, hi), note = plots.y_limits([self.curve("a", [2.0, 1e-3, 1e-7]),
+                                         self.curve("b", [1.5, 1e-2])], 1e-6)
+        self.assertEqual(lo, 1e-7)
+        self.assertEqual(hi, 10.0)  # the power of ten above the largest start
+        self.assertEqual(note, "")
+        (lo, _), note = plots.y_limits([self.curve("gd", [1.0, 1e-30]), self.curve("b", [1.0, 1e-5])], 1e-6)
+        self.assertEqual(lo, 1e-7)
+        self.assertIn("gd (to 1e-30)", note)
+
+    def test_without_a_target_a_far_outlier_leaves_the_bottom(self):
+        curves = [self.curve("gd", [0.5, 6.6e-33])] + [
+            self.curve("r%d" % i, [0.5, 10.0 ** -(5 + i)]) for i in range(8)]
+        (lo, _), note = plots.y_limits(curves, None)
+        self.assertEqual(lo, 1e-12)  # r7's minimum, 1e-12, rounded down to a power of ten
+        self.assertIn("gd (to 6.6e-33) goes on below it", note)
+        # No outlier: everything shown.
+        (lo, _), note = plots.y_limits(curves[1:], None)
+        self.assertEqual(lo, 1e-12)
+        self.assertEqual(note, "")
+
+    def test_bits_axis_is_logarithmic_when_totals_differ_by_decades(self):
+        res = efsim.load(SWEEPS.many)  # Top-2 of d = 2000 against GD's dense vectors
+        enc = plots.encode(res.summary)
+        up = plots.convergence(res, enc, "bits_up_per_worker")
+        ends = res.traces.groupby("run_id").bits_up_per_worker.max()
+        self.assertGreaterEqual(ends.max() / ends.min(), 20)
+        self.assertTrue(up.xlog)
+        self.assertIn("Log x-axis", up.caption)
+        for _, curves in up.panels:
+            for c in curves:
+                self.assertTrue(all(x > 0 for x in c.x))
+        rounds = plots.convergence(res, enc, "round")
+        self.assertFalse(rounds.xlog)
+
+
+class Page(unittest.TestCase):
+    # A failure names the missing text, not the whole page.
+    def assertIn(self, needle, haystack, msg=None):
+        if needle not in haystack:
+            self.fail(msg or "%r not in the page" % needle)
+
+    def assertNotIn(self, needle, haystack, msg=None):
+        if needle in haystack:
+            self.fail(msg or "%r in the page" % needle)
+
+    def assertRegex(self, text, pattern, msg=None):
+        if not re.search(pattern, text):
+            self.fail(msg or "no match for %r in the page" % pattern)
+
+    def assertNotRegex(self, text, pattern, msg=None):
+        if re.search(pattern, text):
+            self.fail(msg or "a match for %r in the page" % pattern)
+
+    def test_report_files_and_figures(self):
+        names = sorted(os.path.basename(p) for p in glob.glob(os.path.join(SWEEPS.few, "plots", "*.png")))
+        self.assertEqual(names, ["convergence_bits.png", "convergence_bits_down.png",
+                                 "convergence_rounds.png", "convergence_time.png",
+                                 "time_breakdown.png", "time_to_target.png"])
+        md = read(os.path.join(SWEEPS.few, "report.md"))
+        for n in names:
+            self.assertIn("](plots/%s)" % n, md)
+
+    @unittest.skipUnless(common.have("plotly"), "needs python3-plotly")
+    def test_html_is_interactive_and_self_contained(self):
+        page = read(os.path.join(SWEEPS.few, "report.html"))
+        self.assertEqual(len(re.findall(r"<div id=\"fig-", page)), 6 - 1)  # all but the breakdown
+        self.assertEqual(page.count("<img alt="), 1)                        # the breakdown
+        self.assertNotRegex(page, r"<script[^>]+src=")                      # nothing fetched
+        self.assertNotIn("src='plots/", page)
+        self.assertIn('"groupclick":"toggleitem"', page.replace(" ", ""))
+        for run_id in ("gd-identity-x2", "ef-top_k50-x8", "ef21-top_k20-x8"):
+            self.assertIn("<b>%s</b>" % run_id, page)  # hovering names the run
+        self.assertIn('"legendgrouptitle":{"text":"gd"}', page.replace(" ", ""))
+
+    def test_tables_right_aligned_not_wrapped_not_repeated(self):
+        page = read(os.path.join(SWEEPS.few, "report.html"))
+        self.assertIn("white-space:nowrap", page)
+        self.assertRegex(page, r"<td class='num'>[0-9.]+×</td>")     # speedup, right-aligned
+        self.assertRegex(page, r"<th class='num'>sim\. time to target \(s\)</th>")
+        self.assertNotIn("<th>platform</th>", page)                  # no platform names: hidden
+        self.assertIn("<h2>All runs</h2>", page)                     # a tuning group: differs
+        md = read(os.path.join(SWEEPS.few, "report.md"))
+        self.assertIn("|---|---|---|---|---|---:|", md)
+        many = read(os.path.join(SWEEPS.many, "report.html"))
+        self.assertNotIn("<h2>All runs</h2>", many)                  # it would repeat the first
+        plat = read(os.path.join(SWEEPS.platforms, "report.html"))
+        self.assertIn("<th>platform</th>", plat)
+        # The CSV keeps every column.
+        csv_head = read(os.path.join(SWEEPS.few, "time_to_target.csv")).split("\n")[0]
+        self.assertTrue(csv_head.startswith("run,platform,method,"))
+
+    def test_same_results_same_bytes(self):
+        out = os.path.join(SWEEPS.root, "again")
+        os.makedirs(out)
+        shutil.copy(os.path.join(SWEEPS.few, "summary.csv"), out)
+
+        def digest(d):
+            h = {}
+            for p in ["report.html", "report.md", "time_to_target.csv"] + \
+                    [os.path.join("plots", os.path.basename(x)) for x in glob.glob(os.path.join(d, "plots", "*"))]:
+                with open(os.path.join(d, p), "rb") as f:
+                    h[p] = hashlib.sha256(f.read()).hexdigest()
+            return h
+        r = subprocess.run([sys.executable, os.path.join(common.ANALYSIS, "report.py"), "--quiet",
+                            "--out", out, SWEEPS.few], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(digest(SWEEPS.few), digest(out))
+
+    def test_bad_folder_is_exit_2_naming_it(self):
+        out = os.path.join(SWEEPS.root, "bad")
+        os.makedirs(out)
+        r = subprocess.run([sys.executable, os.path.join(common.ANALYSIS, "report.py"), "--out", out,
+                            out], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(os.path.join(out, "summary.csv"), r.stderr)
+
+
+@unittest.skipUnless(shutil.which("chromium") and common.have("plotly"), "needs chromium and python3-plotly")
+class Browser(unittest.TestCase):
+    def test_chromium_draws_every_interactive_plot(self):
+        # The DOM after plotly.js ran: one drawn plot (main-svg) per figure, legend texts with
+        # the runs' labels, and the group titles.
+        page = os.path.join(SWEEPS.many, "report.html")
+        profile = os.path.join(SWEEPS.root, "chromium-profile")
+        r = subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                            "--disable-background-networking", "--disable-component-update",
+                            "--user-data-dir=" + profile, "--virtual-time-budget=20000",
+                            "--dump-dom", "file://" + os.path.abspath(page)],
+                           capture_output=True, text=True, timeout=300)
+        dom = r.stdout
+        self.assertEqual(len(re.findall(r"class=\"plot-container plotly\"", dom)), 5, r.stderr[-2000:])
+        legend = re.findall(r"class=\"legendtext\"[^>]*>([^<]*)<", dom)
+        for label in ("stepsize", "1× theory", "64× theory", "reference", "gd", "target"):
+            self.assertIn(label, legend)
+
+
+if __name__ == "__main__":
+    unittest.main()
