@@ -10,7 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 PACKAGES=(g++ cmake make pkg-config libsimgrid-dev libeigen3-dev libboost-graph-dev
-          libgtest-dev libyaml-cpp-dev libbenchmark-dev python3-matplotlib
+          libgtest-dev libyaml-cpp-dev libbenchmark-dev python3-matplotlib python3-pandas
+          python3-plotly
                     zlib1g-dev dataset-fashion-mnist libjemalloc-dev libns3-dev)
 JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 

@@ -58,7 +58,7 @@ run, each on the simulated platform, and writes:
   DIR/runs/<run-id>/platform.xml  the generated SimGrid platform (star platforms)
   DIR/summary.csv                 one row per run: rounds, time and bits to the target, speedup
                                   over GD, the winner of each stepsize-tuning group
-  DIR/report.html, report.md, plots/   the report (needs python3-matplotlib)
+  DIR/report.html, report.md, plots/   the report (python3-pandas, -matplotlib, -plotly)
   DIR/sweep.json, scenario.yaml   the run list and the scenario, for the report and for resuming
 Runs already complete in DIR with the same inputs are skipped (resume after an interruption).
 

@@ -260,8 +260,9 @@ TEST(Summary, TimeToTargetIsTheFirstRoundMeetingTheTarget) {
   EXPECT_FALSE(efsim::sim::summarize(rec, trace).time_to_target_s.has_value());
 }
 
+// The report's Python modules (analysis/report.py): pandas and matplotlib.
 bool have_matplotlib() {
-  return std::system("/usr/bin/python3 -c 'import matplotlib' > /dev/null 2>&1") == 0;
+  return std::system("/usr/bin/python3 -c 'import matplotlib, pandas' > /dev/null 2>&1") == 0;
 }
 
 TEST_F(SweepTest, ReportIsSelfContainedAndReadsOnlyResultFiles) {
@@ -271,15 +272,22 @@ TEST_F(SweepTest, ReportIsSelfContainedAndReadsOnlyResultFiles) {
   const auto r = run_efsim("run " + quoted(s) + " --quiet --out " + quoted(out.string()));
   ASSERT_EQ(r.status, 0) << r.output;
   const std::string page = slurp(out / "report.html");
-  std::size_t images = 0;
-  for (std::size_t at = page.find("data:image/png;base64,"); at != std::string::npos;
-       at = page.find("data:image/png;base64,", at + 1))
-    ++images;
-  EXPECT_EQ(images, 4u);                                   // time, bits, rounds, breakdown
+  auto count = [&](const std::string& what) {
+    std::size_t n = 0;
+    for (std::size_t at = page.find(what); at != std::string::npos; at = page.find(what, at + 1))
+      ++n;
+    return n;
+  };
+  // Time, uplink bits, downlink bits, rounds, time to target (interactive with python3-plotly,
+  // else PNGs) and the breakdown (a PNG).
+  EXPECT_EQ(count("<div id=\"fig-") + count("<img alt="), 6u);
+  EXPECT_EQ(count("<img alt="),
+            std::system("/usr/bin/python3 -c 'import plotly' 2> /dev/null") == 0 ? 1u : 6u);
   EXPECT_EQ(page.find("src='plots/"), std::string::npos);  // nothing outside the file
+  EXPECT_EQ(page.find("<script src="), std::string::npos);
   for (const char* id : {"gd-identity-x1", "ef21-top_k100-x4", "dcgd-natural-x1"})
     EXPECT_NE(page.find(id), std::string::npos) << id;
-  EXPECT_NE(slurp(out / "report.md").find("| run | platform | method |"), std::string::npos);
+  EXPECT_NE(slurp(out / "report.md").find("| run | method | compressor |"), std::string::npos);
   EXPECT_NE(slurp(out / "time_to_target.csv").find("speedup vs GD"), std::string::npos);
   // The report is rebuilt from the result files alone, in another folder.
   const auto again = run_efsim("report " + quoted(out.string()) + " --quiet --out " +
@@ -301,7 +309,7 @@ TEST_F(SweepTest, ReportRendersInHeadlessChromium) {
                           quoted((out / "shot.png").string()) + " > /dev/null 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   const std::string png = slurp(out / "shot.png");
-  ASSERT_GT(png.size(), 50000u);  // a rendered page with tables and four plots, not a blank one
+  ASSERT_GT(png.size(), 50000u);  // a rendered page with tables and six plots, not a blank one
   EXPECT_EQ(png.substr(1, 3), "PNG");
 }
 

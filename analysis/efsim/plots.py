@@ -359,8 +359,10 @@ class Figure:
             if title:
                 ax.set_title(title, fontsize=10)
             ax.tick_params(labelsize=8)
-            ax.set_xlabel(self.xlabel if i // cols == rows - 1 or i + cols >= len(content) else "",
-                          fontsize=9)
+            bottom = i + cols >= len(content)  # no panel below: this one shows the x-axis
+            ax.set_xlabel(self.xlabel if bottom else "", fontsize=9)
+            if bottom:
+                ax.xaxis.set_tick_params(labelbottom=True)
             if self.bars is None and i % cols == 0:
                 ax.set_ylabel(self.ylabel, fontsize=9)
         # Bars are labelled on their axis: no legend.

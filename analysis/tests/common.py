@@ -83,9 +83,11 @@ class Sweeps:
     def __init__(self):
         self.root = tempfile.mkdtemp(prefix="efsim-pytest-")
 
-    def run(self, name, text, *extra, report=True):
+    def run(self, name, text, *extra, report=True, scenario_name=None):
+        """Runs the scenario `text` (named scenario_name, default name) into ROOT/name."""
         out = os.path.join(self.root, name)
-        scenario = os.path.join(self.root, name + ".yaml")
+        os.makedirs(os.path.join(self.root, "scenarios"), exist_ok=True)
+        scenario = os.path.join(self.root, "scenarios", (scenario_name or name) + ".yaml")
         with open(scenario, "w") as f:
             f.write(text)
         args = [BINARY, "run", scenario, "--out", out, "--quiet", "--jobs", "2"] + list(extra)

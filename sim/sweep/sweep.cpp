@@ -281,7 +281,8 @@ int write_report(const std::vector<std::string>& dirs, const std::string& out_di
   const char* python = "/usr/bin/python3";
   if (!fs::exists(script) || !fs::exists(python)) {
     std::cerr << "efsim: no report: needs " << python
-              << " with matplotlib (Debian: python3-matplotlib) and " << script << "\n";
+              << " with pandas and matplotlib (Debian: python3-pandas python3-matplotlib) and "
+              << script << "\n";
     return 1;
   }
   std::vector<std::string> args = {python, script, "--out", out_dir};
