@@ -374,7 +374,8 @@ def main():
     notes = ("Time to target is the simulated time of the first round whose iterate meets the "
              "target (no interpolation). Bits are per worker: uplink is the mean over workers, "
              "downlink what each worker received. Speedup is the fastest GD run's time to "
-             "target on the same platform divided by the run's.")
+             "target on the same platform divided by the run's.") if target > 0 else (
+        "No target: every run stops at its limits, and the table shows where it ended.")
     same_tables = full_table.body == main_table.body
     md = ["# " + title, ""]
     md += ["- **%s**: %s" % (k, v) for k, v in setting]

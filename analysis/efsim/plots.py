@@ -83,9 +83,9 @@ def _shade(hex_colour, rank, count):
 
 def _sequential(rank, count):
     """Viridis (without its lightest yellow), by rank."""
-    from matplotlib import cm
+    import matplotlib
     t = 0.0 if count <= 1 else 0.9 * rank / (count - 1)
-    r, g, b, _ = cm.get_cmap("viridis")(t)
+    r, g, b, _ = matplotlib.colormaps["viridis"](t)
     return "#%02x%02x%02x" % tuple(int(round(255 * c)) for c in (r, g, b))
 
 
@@ -474,9 +474,11 @@ class Figure:
     def _plotly_bars(self, fig, go, items, row, col):
         labels, values, colours, hover, texts = [], [], [], [], []
         for st, label, value, text in items:
+            # A group's header row in bold, its runs under it. Plotly's category axis needs
+            # distinct names: a zero-width space tells apart equal labels of two groups.
             name = ("<b>%s</b>" % label) if st is None else label
-            if st is not None and st.group and st.label != st.group and st.group != "reference":
-                name = st.group + ": " + label
+            while name in labels:
+                name += "\u200b"
             labels.append(name)
             values.append(value if value is not None else 0)
             colours.append(st.colour if st is not None else "rgba(0,0,0,0)")

@@ -50,7 +50,7 @@ def overlaps(a, b):
     return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
 
 
-class LegendAndEncoding(unittest.TestCase):
+class Legends(unittest.TestCase):
     def check_legends_clear(self, folder):
         res, figs, plt = mpl_figures(folder)
         self.assertTrue(figs)
@@ -75,6 +75,8 @@ class LegendAndEncoding(unittest.TestCase):
                 self.assertGreaterEqual(lb.y0, tight.y0 * dpi - 1, name)
             plt.close(fig)
 
+
+class LegendAndEncoding(Legends):
     def test_legend_never_covers_the_axes(self):
         for folder in (SWEEPS.many, SWEEPS.few, SWEEPS.platforms):
             with self.subTest(folder=os.path.basename(folder)):
@@ -137,6 +139,39 @@ class LegendAndEncoding(unittest.TestCase):
         # The same run on both platforms looks the same.
         self.assertEqual(vars(enc.styles["ef21-top_k5-x16@slow"])["colour"],
                          vars(enc.styles["ef21-top_k5-x16@fast"])["colour"])
+
+
+FIG1 = os.path.join(common.SOURCE, "scenarios", "papers", "ef21_figure1_a9a.yaml")
+A9A = os.path.join(common.SOURCE, "..", "shared", "datasets", "a9a")
+
+
+@unittest.skipUnless(os.path.exists(A9A), "needs ../shared/datasets/a9a")
+class PaperFigure(Legends):
+    """The 25 runs of the EF21 paper's Figure 1 (scenarios/papers/ef21_figure1_a9a.yaml, fewer
+    rounds): the report the issue found unreadable."""
+
+    def test_figure1_reads(self):
+        out = os.path.join(SWEEPS.root, "fig1")
+        r = subprocess.run([common.BINARY, "run", FIG1, "--set", "stop.max_rounds=60", "--set",
+                            "problem.dataset=" + A9A, "--out", out, "--quiet", "--jobs", "2"],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.check_legends_clear(out)
+        res = efsim.load(out)
+        self.assertEqual(len(res.summary), 25)
+        enc = plots.encode(res.summary)
+        self.assertEqual([t for t, _ in enc.panels], ["ef", "ef21", "ef21_plus"])
+        self.assertEqual([h for h, _ in enc.legend], ["stepsize", "reference"])
+        self.assertEqual(len(enc.legend[0][1]), 8)
+        colours = [st.colour for _, st in enc.legend[0][1]]
+        self.assertEqual(len(set(colours)), 8)
+        self.assertNotIn(enc.styles["gd-identity-x1"].colour, colours)
+        up = plots.convergence(res, enc, "bits_up_per_worker")
+        self.assertTrue(up.xlog)  # Top-1 against GD's 123 dense values: 76 times fewer bits
+        page = read(os.path.join(out, "report.html"))
+        self.assertNotIn("<h2>All runs</h2>", page)
+        self.assertNotIn("rounds to target", page)  # no target: no empty to-target columns
+        self.assertIn("stopped (max_rounds)", page)
 
 
 class Axes(unittest.TestCase):
