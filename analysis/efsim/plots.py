@@ -28,6 +28,7 @@ AXES = [
     ("eta", "η", lambda v: "η = %g" % v),
     ("beta", "β", lambda v: "β = %g" % v),
     ("seed", "seed", lambda v: "seed %d" % v),
+    ("id_settings", "settings in the run id", str),
     ("run_id", "run", str),
 ]
 NUMERIC = {"multiplier", "gamma_fixed", "batch", "eta", "beta", "seed"}
@@ -39,7 +40,24 @@ BASELINE_METHOD = "gd"  # the registry's uncompressed method
 MAX_CURVES_ONE_PANEL = 12
 
 
+def id_settings(row):
+    """The run id's settings after its method, compressor and stepsize (e.g. "ls4" for
+    local_steps 4, "tau2", "tree", "dmodel"; None without any): settings that run.json does not
+    hold, so that runs differing only there still get their own look."""
+    rid = str(row["run_id"])
+    plat = row.get("platform")
+    if isinstance(plat, str) and plat and rid.endswith("@" + plat):
+        rid = rid[: -len(plat) - 1]
+    head = "%s-%s-" % (row["method"], row["compressor"])
+    if not rid.startswith(head):
+        return None
+    rest = rid[len(head):].split("-")[1:]  # after the stepsize token (x2, xpl1, g0.5)
+    return "-".join(rest) or None
+
+
 def _value(row, col):
+    if col == "id_settings":
+        return id_settings(row)
     if col == "gamma_fixed":
         return row["gamma"] if row["stepsize_rule"] == "gamma" else None
     v = row.get(col)
@@ -76,7 +94,7 @@ def _shade(hex_colour, rank, count):
     r, g, b = (int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5))
     h, l, s = colorsys.rgb_to_hls(r, g, b)
     if count > 1:
-        l = 0.78 - (0.78 - 0.22) * rank / (count - 1)
+        l = 0.7 - (0.7 - 0.22) * rank / (count - 1)
     r, g, b = colorsys.hls_to_rgb(h, l, s)
     return "#%02x%02x%02x" % tuple(int(round(255 * c)) for c in (r, g, b))
 
@@ -189,24 +207,35 @@ def encode(summary, run_ids=None):
 
     def place(group_rows, base, header, numeric_colour):
         subs = [c for c in rest if c != colour_axis and c in varying(group_rows, rest)]
-        shade_axis, style_axes = (subs[0], subs[1:]) if subs else (None, [])
+        # The shade takes the setting with the most values; line styles the others. Should the
+        # styles repeat (more than four combinations), the shade runs over all settings: no two
+        # runs of a colour look alike.
+        by_count = sorted(subs, key=lambda c: -len({r[c] for r in group_rows}))
+        shade_axis, style_axes = (by_count[0], by_count[1:]) if subs else (None, [])
         if numeric_colour:
             shade_axis, style_axes = None, subs
-        for c, lst in [(shade_axis, shade_names)] + [(c, style_names) for c in style_axes]:
+        combos = {tuple(r[c] for c in style_axes) for r in group_rows}
+        whole = shade_axis is not None and len(combos) > len(STYLES)
+        for c, lst in ([(c, shade_names) for c in subs] if whole else [(shade_axis, shade_names)]) + \
+                [(c, style_names) for c in style_axes]:
             if c and names[c] not in lst:
                 lst.append(names[c])
-        shade_vals = sorted({r[shade_axis] for r in group_rows},
-                            key=lambda v: _sort_key(shade_axis, v)) if shade_axis else []
+        def shade_of(r):
+            return tuple(r[c] for c in subs) if whole else r[shade_axis]
+
+        def shade_key(v):
+            return tuple(_sort_key(c, x) for c, x in zip(subs, v)) if whole else _sort_key(shade_axis, v)
+        shade_vals = sorted({shade_of(r) for r in group_rows}, key=shade_key) if shade_axis else []
         style_vals = sorted({tuple(r[c] for c in style_axes) for r in group_rows},
                             key=lambda t: tuple(_sort_key(c, v) for c, v in zip(style_axes, t)))
         entries = []
-        ordered = sorted(group_rows, key=lambda r: tuple(_sort_key(c, r[c]) for c in [colour_axis] + subs if c))
+        ordered = sorted(group_rows, key=lambda r: tuple(_sort_key(c, r[c]) for c in [colour_axis] + by_count if c))
         for r in ordered:
             colour = base
             if shade_axis:
-                colour = _shade(base, shade_vals.index(r[shade_axis]), len(shade_vals))
+                colour = _shade(base, shade_vals.index(shade_of(r)), len(shade_vals))
             ls = STYLES[style_vals.index(tuple(r[c] for c in style_axes)) % len(STYLES)]
-            label = ", ".join(fmt[c](r[c]) if r[c] is not None else "–" for c in subs)
+            label = ", ".join(fmt[c](r[c]) if r[c] is not None else "–" for c in by_count)
             if numeric_colour:
                 own = fmt[colour_axis](r[colour_axis]) if r[colour_axis] is not None else "–"
                 label = own + (", " + label if label else "")
@@ -248,7 +277,7 @@ def encode(summary, run_ids=None):
     if shade_names:
         enc.channels.append(("shade (darker = larger)", " or ".join(shade_names)))
     if style_names:
-        enc.channels.append(("line style", " or ".join(style_names)))
+        enc.channels.append(("line style", ", ".join(style_names)))
     if reference:
         entries = []
         for i, r in enumerate(reference):
@@ -515,9 +544,9 @@ def y_limits(curves, target):
     it).
     Without: the lowest curve minimum, unless a few curves (at most a quarter) go more than three
     decades below all others (GD at machine precision): those leave the bottom of the plot.
-    The ceiling: the power of ten above the largest starting value (diverging runs leave the
-    top)."""
-    mins, starts, seen = [], [], set()
+    The ceiling: the power of ten above the highest value of the runs that did not diverge
+    (diverged runs leave the top)."""
+    mins, highs, seen = [], [], set()
     for c in curves:
         if c.run_id in seen:  # a reference run drawn in every panel
             continue
@@ -525,10 +554,10 @@ def y_limits(curves, target):
         v = _finite_positive(c.y)
         if len(v):
             mins.append((float(v.min()), c.run_id))
-            starts.append(float(v[0]))
+            highs.append(float(v.max()) if c.note != "(diverged)" else float(v[0]))
     if not mins:
         return None, ""
-    top = 10 ** math.ceil(math.log10(max(starts) * 1.5))
+    top = 10 ** math.ceil(math.log10(max(highs) * 1.5))
     notes = []
     mins.sort()
     if target and target > 0:
@@ -549,8 +578,7 @@ def y_limits(curves, target):
             " and %d more" % (len(cut) - 4) if len(cut) > 4 else "")
         note = "The y-axis stops at %.0e (%s): %s go%s on below it." % (
             floor, why, names, "es" if len(cut) == 1 else "")
-    above = [c.run_id for c in curves if c.run_id in seen and len(_finite_positive(c.y)) and _finite_positive(c.y).max() > top]
-    if above:
+    if any(c.note == "(diverged)" for c in curves):
         note += (" " if note else "") + "Runs that diverged leave the top of the plot."
     return (floor, top), note
 

@@ -100,3 +100,24 @@ class Sweeps:
 
     def close(self):
         shutil.rmtree(self.root, ignore_errors=True)
+
+# Runs told apart only by a setting run.json does not hold (local_steps, in the run id): 7 runs
+# of one method, three settings varying.
+SETTINGS = """seed: 6
+network_model: textbook
+platform: {kind: star, bandwidth: 10Mbps, latency: 1ms}
+problem:
+  dataset: synthetic
+  synthetic: {samples: 2000, dim: 400, nnz_per_row: 20}
+  workers: 4
+  lambda: 0.01
+stop: {max_rounds: 40}
+runs:
+  - method: local_sgd
+    stepsize: {gamma: [10, 20]}
+    local_steps: [2, 4, 8]
+  - method: local_sgd
+    compressor: {kind: rand_k_unbiased, k: 100}
+    stepsize: {gamma: 10}
+    local_steps: [2]
+"""

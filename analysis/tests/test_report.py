@@ -28,6 +28,7 @@ def setUpModule():
     SWEEPS.many = SWEEPS.run("many", common.MANY)
     SWEEPS.few = SWEEPS.run("few", common.FEW)
     SWEEPS.platforms = SWEEPS.run("platforms", common.PLATFORMS)
+    SWEEPS.settings = SWEEPS.run("settings", common.SETTINGS)
 
 
 def tearDownModule():
@@ -78,14 +79,14 @@ class Legends(unittest.TestCase):
 
 class LegendAndEncoding(Legends):
     def test_legend_never_covers_the_axes(self):
-        for folder in (SWEEPS.many, SWEEPS.few, SWEEPS.platforms):
+        for folder in (SWEEPS.many, SWEEPS.few, SWEEPS.platforms, SWEEPS.settings):
             with self.subTest(folder=os.path.basename(folder)):
                 self.check_legends_clear(folder)
 
     def test_curves_in_a_panel_never_share_a_look(self):
         # The complaint: three runs drawn in one blue. Within a panel, every curve has its own
         # (colour, line style); runs differing only by panel share one.
-        for folder in (SWEEPS.many, SWEEPS.few, SWEEPS.platforms):
+        for folder in (SWEEPS.many, SWEEPS.few, SWEEPS.platforms, SWEEPS.settings):
             res = efsim.load(folder)
             enc = plots.encode(res.summary)
             for title, members in enc.panels:
@@ -130,6 +131,20 @@ class LegendAndEncoding(Legends):
         self.assertGreater(lightness(gd1.colour), lightness(gd2.colour))  # darker = larger
         self.assertGreater(lightness(ef5.colour), lightness(ef50.colour))
         self.assertNotIn("ef21-top_k20-x2", enc.styles)  # lost its tuning group: not plotted
+
+    def test_settings_only_in_the_run_id_still_get_a_channel(self):
+        res = efsim.load(SWEEPS.settings)
+        enc = plots.encode(res.summary)
+        self.assertIsNone(enc.panel_axis)
+        self.assertIn(("shade (darker = larger)", "settings in the run id"), enc.channels)
+        self.assertEqual(enc.channels[0], ("colour", "compressor"))  # one method: the next axis
+        st = enc.styles["local_sgd-identity-g10-ls4"]
+        self.assertEqual((st.group, st.label), ("identity", "ls4, γ = 10"))
+        self.assertEqual(len({(s.group, s.label) for s in enc.styles.values()}), 7)
+        self.assertEqual(plots.id_settings({"run_id": "ef21-top_k5-x2-tau3-tree@slow", "method": "ef21",
+                                            "compressor": "top_k5", "platform": "slow"}), "tau3-tree")
+        self.assertIsNone(plots.id_settings({"run_id": "gd-identity-x1", "method": "gd",
+                                             "compressor": "identity", "platform": None}))
 
     def test_platforms_are_panels_in_the_sweeps_order(self):
         res = efsim.load(SWEEPS.platforms)
