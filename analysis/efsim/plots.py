@@ -312,10 +312,10 @@ class Figure:
     """
 
     def __init__(self, name, title, xlabel, ylabel, enc, panels=None, bars=None, xlog=False,
-                 ylog=True, ylim=None, hline=None, vline=None, caption=""):
+                 ylog=True, ylim=None, hline=None, caption=""):
         self.name, self.title, self.xlabel, self.ylabel, self.enc = name, title, xlabel, ylabel, enc
         self.panels, self.bars = panels or [], bars
-        self.xlog, self.ylog, self.ylim, self.hline, self.vline = xlog, ylog, ylim, hline, vline
+        self.xlog, self.ylog, self.ylim, self.hline = xlog, ylog, ylim, hline
         self.caption = caption
 
     # -- matplotlib ------------------------------------------------------------------------
@@ -325,7 +325,6 @@ class Figure:
 
     def _legend_items(self, used):
         from matplotlib.lines import Line2D
-        from matplotlib.patches import Patch
         handles, labels, headers = [], [], []
         used_keys = {(self.enc.styles[r].group, self.enc.styles[r].label) for r in used}
         for header, entries in self.enc.legend:
@@ -337,17 +336,11 @@ class Figure:
                 labels.append(header)
                 headers.append(len(labels) - 1)
             for label, st in entries:
-                if self.bars is not None:
-                    handles.append(Patch(facecolor=st.colour, edgecolor="none"))
-                else:
-                    handles.append(Line2D([], [], color=st.colour, linestyle=st.linestyle, linewidth=1.6))
+                handles.append(Line2D([], [], color=st.colour, linestyle=st.linestyle, linewidth=1.6))
                 labels.append(label)
         if self.hline is not None:
             handles.append(Line2D([], [], color="grey", linestyle="--", linewidth=1))
             labels.append(self.hline[1])
-        if self.vline is not None:
-            handles.append(Line2D([], [], color="black", linestyle=":", linewidth=1))
-            labels.append(self.vline[1])
         return handles, labels, headers
 
     def mpl(self, plt):
@@ -432,8 +425,6 @@ class Figure:
             if st is None:
                 tick.set_fontweight("bold")
         ax.set_ylim(y - 0.5, -0.5)
-        if self.vline is not None:
-            ax.axvline(self.vline[0], color="black", linestyle=":", linewidth=1)
         ax.grid(True, axis="x", alpha=0.3)
         ax.margins(x=0.12)
 
@@ -519,9 +510,6 @@ class Figure:
                              text=texts, textposition="outside", hovertext=hover,
                              hoverinfo="text", showlegend=False), row=row, col=col)
         fig.update_yaxes(autorange="reversed", row=row, col=col, tickfont=dict(size=11))
-        if self.vline is not None:
-            fig.add_vline(x=self.vline[0], line_dash="dot", line_color="black", line_width=1,
-                          row=row, col=col)
 
 
 def _thin(x, y, most=1200):
@@ -558,7 +546,6 @@ def y_limits(curves, target):
     if not mins:
         return None, ""
     top = 10 ** math.ceil(math.log10(max(highs) * 1.5))
-    notes = []
     mins.sort()
     if target and target > 0:
         floor = target / 10
@@ -572,6 +559,9 @@ def y_limits(curves, target):
         cut = mins[:dropped]
         floor = 10 ** math.floor(math.log10(mins[dropped][0]))
         why = "below the other runs' lowest values"
+    if floor >= top:  # a target above every value
+        floor, cut = top / 10, [m for m in mins if m[0] < top / 10]
+        why = "a decade below the top"
     note = ""
     if cut:
         names = ", ".join("%s (to %.2g)" % (rid, m) for m, rid in cut[:4]) + (

@@ -3,7 +3,6 @@ axes, sensible axes, right-aligned tables, interactive and self-contained HTML, 
 twice, and (where chromium is installed) plots that a browser really draws."""
 import glob
 import hashlib
-import math
 import os
 import re
 import shutil
