@@ -299,13 +299,13 @@ def main():
     args = ap.parse_args()
     summary_path = os.path.join(args.out, "summary.csv")
     if not os.path.isfile(summary_path):
-        print("error: %s: no such file (run `efsim report DIR` first)" % summary_path, file=sys.stderr)
+        print("report.py: error: %s: no such file (run `efsim report DIR` first)" % summary_path, file=sys.stderr)
         return 2
     try:
         import matplotlib  # noqa: F401
         import pandas  # noqa: F401
     except ImportError as e:
-        print("error: the report needs pandas and matplotlib (Debian: apt-get install python3-pandas "
+        print("report.py: error: the report needs pandas and matplotlib (Debian: apt-get install python3-pandas "
               "python3-matplotlib): %s" % e, file=sys.stderr)
         return 2
     try:
@@ -317,7 +317,7 @@ def main():
     try:
         res = efsim.load(args.dirs, summary=summary_path)
     except efsim.LoadError as e:
-        print("error: %s" % e, file=sys.stderr)
+        print("report.py: error: %s" % e, file=sys.stderr)
         return 2
 
     rows = records(res.summary)

@@ -28,15 +28,24 @@ const char* kUsage =
 
 Usage:
   efsim run SCENARIO [--out DIR] [--set key.path=value]... [--jobs N] [--shard I/N]
-                     [--fresh] [--no-report] [--yes] [--quiet]
-  efsim report DIR... [--out OUT] [--quiet]
-  efsim topology SCENARIO [--bytes N] [--dot FILE]   analyse the scenario's network
-  efsim compare DIR...   a platforms sweep side by side (time to target per platform)
+                     [--fresh] [--no-report] [--yes] [--quiet] [--run-timeout S] [--check]
+  efsim report DIR... [--out OUT] [--quiet]   rebuild the summary and report from result folders
+  efsim topology SCENARIO [--set key.path=value]... [--bytes N] [--dot FILE]
+  efsim topology PLATFORM.xml [--master NAME] [--workers PATTERN] [--bytes N] [--dot FILE]
+                         analyse a scenario's network, or any SimGrid platform file
+  efsim compare DIR...   sweeps side by side: one sweep's platforms, or several sweeps' runs
+                         matched by id (time to target and speedup)
   efsim validate [--quick] [--out DIR]   each network model's round time against ns-3
-  efsim methods          list the methods a scenario can name
-  efsim compressors      list the compressors a scenario can name
-  efsim --help | -h      this text;  efsim run --help  for the run options
+  efsim methods          the methods a scenario can name, and what each setting means
+  efsim compressors      the compressors a scenario can name, with their constants
+  efsim --help | -h      this text;  efsim COMMAND --help  for a command's options
   efsim --version
+
+Common run options (efsim run --help lists them all):
+  --set key.path=value   override a scenario value (YAML), e.g. --set stop.max_rounds=200
+  --check                validate the scenario and list its expanded runs; run nothing
+  --run-timeout S        kill any run that takes more than S seconds of host time
+  --jobs N, --shard I/N  runs in parallel; run only the I-th of N slices (e.g. Slurm arrays)
 
 A scenario is a YAML file (see README.md, "Scenario files"; examples in scenarios/).
 `efsim run` writes DIR/runs/<run-id>/{trace.csv,run.json,platform.xml}, DIR/summary.csv and
@@ -76,6 +85,10 @@ Options:
   --run-timeout S         kill a run after S seconds of wall-clock (host) time; it is listed
                           as "timeout" in the summary and the exit code is 1
   --quiet                 no progress on stderr
+  --check                 a dry run: load the data, validate the scenario and every run (the
+                          checks a run makes before it starts), print the expanded runs with
+                          their resolved stepsizes (this shard's, with --shard) and exit 0;
+                          runs nothing and writes nothing. Bad input exits 2 as for a run
   -h, --help              this text
 )";
 
@@ -86,8 +99,9 @@ time_to_target.csv, plots/*.png) from the result folders DIR... (one sweep, or t
 shards). Reads only the result files. OUT defaults to the first DIR.
 )";
 
+// Every error message of efsim starts "efsim: error: " (warnings "efsim: warning: ").
 int usage_error(const std::string& msg) {
-  std::cerr << "efsim: " << msg << "\n(see efsim --help)\n";
+  std::cerr << "efsim: error: " << msg << "\n(see efsim --help)\n";
   return 2;
 }
 
@@ -146,6 +160,8 @@ int cmd_run(const std::vector<std::string>& args) {
         return usage_error("--run-timeout needs a positive number of seconds, got '" + v + "'");
     } else if (a == "--quiet") {
       options.quiet = true;
+    } else if (a == "--check") {
+      options.check = true;
     } else if (!a.empty() && a[0] == '-') {
       return usage_error("run: unknown option '" + a + "'");
     } else if (scenario.empty()) {
@@ -185,6 +201,18 @@ int cmd_report(const std::vector<std::string>& args) {
   return efsim::sim::write_report(dirs, out.empty() ? dirs.front() : out, quiet);
 }
 
+const char* kCompareUsage = R"(Usage: efsim compare DIR...
+
+Puts results side by side, reading only the result files.
+  efsim compare DIR          one sweep over `platforms`: rows are runs, columns platforms
+  efsim compare DIR1 DIR2 ...  several sweeps (e.g. before and after a change of bandwidth,
+                             network model or stepsize): rows are runs matched by id, columns
+                             the sweeps (and their platforms); with two sweeps of one platform
+                             each, a last column gives sweep 2's time over sweep 1's
+Cells: the simulated time to the target and the speedup over the fastest GD run of the same
+sweep and platform, or the stop reason; '-' where a sweep has no such run.
+)";
+
 const char* kTopologyUsage =
     R"(Usage: efsim topology SCENARIO [--set key.path=value]... [--bytes N] [--dot FILE]
        efsim topology PLATFORM.xml [--master NAME] [--workers PATTERN] [--bytes N] [--dot FILE]
@@ -198,7 +226,8 @@ N bytes go down to every worker and N bytes come back from each (default N = 400
                 analysed as its graph; a platform file (kind: file) as SimGrid routes it
   PLATFORM.xml  any SimGrid platform, loaded by SimGrid: its master <-> worker routes (the
                 max flow is taken through the links of those routes)
-  --master NAME      the master host of PLATFORM.xml (default: master)
+  --master NAME      the master host of PLATFORM.xml (default: the host named master, or
+                     else the one host that is not a worker)
   --workers PATTERN  its worker hosts, a '*' pattern (default: worker-*)
   --dot FILE         writes the graph (or the routes) in Graphviz DOT
 )";
@@ -218,7 +247,7 @@ void print_analysis(const std::string& title, std::size_t workers,
 }
 
 int cmd_topology(const std::vector<std::string>& args) {
-  std::string scenario, dot, master = "master", workers = "worker-*";
+  std::string scenario, dot, master, workers = "worker-*";
   std::vector<std::string> overrides;
   double bytes = 40000;
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -255,6 +284,7 @@ int cmd_topology(const std::vector<std::string>& args) {
   if (xml) {
     net.platform_file = scenario;
     net.master = master;
+    net.master_option = "--master NAME";
     net.workers_glob = workers;
     net.model = "textbook";
   } else {
@@ -294,7 +324,7 @@ int cmd_topology(const std::vector<std::string>& args) {
 void print_settings(const std::vector<std::pair<std::string, std::string>>& settings) {
   for (const auto& [name, help] : settings)
     std::cout << std::string(8, ' ') << name
-              << std::string(12 - std::min<std::size_t>(11, name.size()), ' ') << help << "\n";
+              << std::string(15 - std::min<std::size_t>(14, name.size()), ' ') << help << "\n";
 }
 
 const char* kValidateUsage = R"(Usage: efsim validate [--quick] [--out DIR]
@@ -341,9 +371,19 @@ int cmd_validate(const std::vector<std::string>& args) {
 
 int cmd_methods() {
   namespace alg = efsim::alg;
-  std::cout << "Methods (scenario: runs: [{method: NAME, ...}]). Besides compressor, stepsize,\n"
-               "pattern and downlink, each takes the settings listed under it; any value may be a\n"
-               "list (the runs are the product of the lists).\n\n";
+  std::cout
+      << "Methods (scenario: runs: [{method: NAME, ...}]). Any value of a runs entry may be a "
+         "list;\n"
+         "the entry expands to the product of its lists. Every method takes:\n"
+         "        compressor     {kind: KIND, ...}: what a worker sends (efsim compressors);\n"
+         "                       default identity\n"
+         "        stepsize       {theory_multiplier: M} (default 1: the theory stepsize),\n"
+         "                       {gamma: G} (absolute), {tune: [M1, M2, ...]} (keep the best),\n"
+         "                       theory: pl (the PL-condition stepsize, where listed below)\n"
+         "        pattern        parameter_server (default) | tree | ring_allgather |\n"
+         "                       ring_allreduce: how the messages travel\n"
+         "        downlink       aggregate (default) | model: what the master sends down\n"
+         "and the settings listed under it (with their meaning and default).\n\n";
   for (const auto& m : alg::method_registry()) {
     std::cout << "  " << m.name << std::string(18 - std::min<std::size_t>(17, m.name.size()), ' ')
               << m.summary << "\n";
@@ -439,17 +479,19 @@ int main(int argc, char** argv) {
     if (cmd == "topology") return cmd_topology(rest);
     if (cmd == "compare") {
       if (rest.empty() || rest[0] == "-h" || rest[0] == "--help") {
-        std::cout << "Usage: efsim compare DIR...\n\nThe runs of a sweep over `platforms` side by "
-                     "side: rows are runs, columns\n"
-                     "platforms, cells the simulated time to the target and the speedup over GD on "
-                     "that platform.\n";
+        std::cout << kCompareUsage;
         return rest.empty() ? 2 : 0;
       }
-      double target = 0;
-      auto rows = efsim::sim::collect_results(rest, &target);
-      if (rows.empty()) throw efsim::InputError(rest.front() + ": no runs found");
-      efsim::sim::annotate(rows);
-      std::cout << efsim::sim::compare_table(rows);
+      for (const auto& a : rest)
+        if (!a.empty() && a[0] == '-') return usage_error("compare: unknown option '" + a + "'");
+      if (rest.size() == 1) {
+        const auto sweep = efsim::sim::load_sweep(rest.front());
+        std::cout << efsim::sim::compare_table(sweep.rows);
+        return 0;
+      }
+      std::vector<efsim::sim::SweepResults> sweeps;
+      for (const auto& dir : rest) sweeps.push_back(efsim::sim::load_sweep(dir));
+      std::cout << efsim::sim::compare_sweeps(sweeps);
       return 0;
     }
     if (cmd == "validate") return cmd_validate(rest);
@@ -457,10 +499,10 @@ int main(int argc, char** argv) {
     if (cmd == "compressors") return cmd_compressors();
     return usage_error("unknown command '" + cmd + "'");
   } catch (const efsim::InputError& e) {
-    std::cerr << "error: " << e.what() << "\n";
+    std::cerr << "efsim: error: " << e.what() << "\n";
     return 2;
   } catch (const std::exception& e) {
-    std::cerr << "efsim: internal error: " << e.what() << "\n";
+    std::cerr << "efsim: error: internal: " << e.what() << "\n";
     return 3;
   }
 }

@@ -157,10 +157,27 @@ TEST_F(CliTest, TopologyAnalysesAPlatformFile) {
   EXPECT_NE(r.output.find("max flow master -> workers: 310 Mbps"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("route bottlenecks: 10 to 100 Mbps"), std::string::npos) << r.output;
   EXPECT_NE(slurp(dot).find("digraph efsim"), std::string::npos);
-  const Result bad = run_efsim("topology " + quoted(xml));
+  // Without --master: no host is named master, and ps is the one host that is not a worker.
+  const Result inferred = run_efsim("topology " + quoted(xml));
+  EXPECT_EQ(inferred.status, 0) << inferred.output;
+  EXPECT_NE(inferred.output.find("(SimGrid routes; master ps)"), std::string::npos)
+      << inferred.output;
+  EXPECT_NE(inferred.output.find("max flow master -> workers: 310 Mbps"), std::string::npos);
+  // A master that is not there: the hosts are listed, and how to name the master.
+  const Result bad = run_efsim("topology " + quoted(xml) + " --master nosuch");
   EXPECT_EQ(bad.status, 2) << bad.output;
-  EXPECT_NE(bad.output.find("no host named 'master' (the master)"), std::string::npos)
+  EXPECT_NE(bad.output.find("efsim: error: " + xml +
+                            ": no host named 'nosuch' (the master); the hosts are ps, worker-0, "
+                            "worker-1, worker-2, worker-3: name the master with --master NAME"),
+            std::string::npos)
       << bad.output;
+  // Several hosts that are not workers: no guess, the candidates are listed.
+  const Result none = run_efsim("topology " + quoted(xml) + " --workers 'worker-1*'");
+  EXPECT_EQ(none.status, 2) << none.output;
+  EXPECT_NE(none.output.find("no host named 'master', and 4 hosts are not workers (ps, worker-0, "
+                             "worker-2, worker-3): name the master with --master NAME"),
+            std::string::npos)
+      << none.output;
 }
 
 // The README's table of bad inputs: each gives exit 2, the message shown there, and no summary.

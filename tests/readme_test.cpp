@@ -33,7 +33,7 @@ TEST(Readme, EfsimMethodsAndCompressorsPrintTheTables) {
   for (const auto& m : method_registry()) {
     EXPECT_NE(methods.output.find("  " + m.name + " "), std::string::npos) << m.name;
     for (const auto& p : m.params)
-      EXPECT_NE(methods.output.find(p + std::string(12 - std::min<std::size_t>(11, p.size()), ' ') +
+      EXPECT_NE(methods.output.find(p + std::string(15 - std::min<std::size_t>(14, p.size()), ' ') +
                                     find_parameter(p).help),
                 std::string::npos)
           << m.name << " " << p;

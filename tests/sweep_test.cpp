@@ -10,11 +10,14 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <thread>
 
 #include "sim/sweep/recorder.hpp"
+#include "sim/text.hpp"
 #include "test_util.hpp"
 
 extern char** environ;
@@ -299,8 +302,12 @@ TEST_F(SweepTest, ReportIsSelfContainedAndReadsOnlyResultFiles) {
 
 // What a reader sees: the HTML report renders in headless Chromium (analysis/screenshot.sh).
 TEST_F(SweepTest, ReportRendersInHeadlessChromium) {
-  if (!have_matplotlib() || std::system("command -v chromium > /dev/null 2>&1") != 0)
+  if (!have_matplotlib() || std::system("command -v chromium > /dev/null 2>&1") != 0) {
+    // ./run.sh test (and so CI) installs both and sets EFSIM_REQUIRE_BROWSER: no silent skip.
+    if (std::getenv("EFSIM_REQUIRE_BROWSER") != nullptr)
+      FAIL() << "EFSIM_REQUIRE_BROWSER is set but python3-matplotlib or chromium is missing";
     GTEST_SKIP() << "needs python3-matplotlib and chromium";
+  }
   const fs::path out = dir_ / "shot";
   ASSERT_EQ(
       run_efsim("run " + quoted(scenario()) + " --quiet --out " + quoted(out.string())).status, 0);
@@ -375,6 +382,103 @@ TEST_F(SweepTest, PlatformsAreASweepAxisWithPerPlatformBaselines) {
   EXPECT_NE(cmp.output.find("slow"), std::string::npos);
   EXPECT_NE(cmp.output.find("ef21-top_k50-x8 "), std::string::npos) << cmp.output;
   EXPECT_NE(cmp.output.find("(1.00x)"), std::string::npos) << cmp.output;
+}
+
+// `efsim run --check`: validates like a run and lists what the run would do, writes nothing; the
+// ids and stepsizes it lists are those the real sweep then records.
+TEST_F(SweepTest, CheckListsTheRunsOfTheSweepAndWritesNothing) {
+  const std::string s = scenario();
+  const fs::path dry = dir_ / "dry";
+  const auto check = run_efsim("run " + quoted(s) + " --check --out " + quoted(dry.string()));
+  ASSERT_EQ(check.status, 0) << check.output;
+  EXPECT_FALSE(fs::exists(dry));
+  EXPECT_NE(check.output.find(": valid; 6 runs -> " + dry.string()), std::string::npos)
+      << check.output;
+  const fs::path out = dir_ / "real";
+  ASSERT_EQ(
+      run_efsim("run " + quoted(s) + " --quiet --no-report --out " + quoted(out.string())).status,
+      0);
+  double target = 0;
+  const auto rows = efsim::sim::collect_results({out.string()}, &target);
+  ASSERT_EQ(rows.size(), 6u);
+  std::size_t at = 0;
+  for (std::size_t i = 0; i < rows.size(); ++i) {  // "#  id  gamma  from", in the sweep's order
+    const std::string line = std::to_string(i + 1) + "  " + rows[i].run.id;
+    at = check.output.find(line, at);
+    ASSERT_NE(at, std::string::npos) << line << "\n" << check.output;
+    const std::string rest = check.output.substr(at, check.output.find('\n', at) - at);
+    EXPECT_NE(rest.find(" " + efsim::sim::exact(rows[i].run.gamma) + " "), std::string::npos)
+        << rest;
+  }
+  // A shard lists its own runs: 2/4 has the 2nd and the 6th.
+  const auto shard = run_efsim("run " + quoted(s) + " --check --shard 2/4");
+  ASSERT_EQ(shard.status, 0) << shard.output;
+  EXPECT_NE(shard.output.find("6 runs, shard 2/4 runs 2"), std::string::npos) << shard.output;
+  EXPECT_NE(shard.output.find("2  " + rows[1].run.id), std::string::npos) << shard.output;
+  EXPECT_NE(shard.output.find("6  " + rows[5].run.id), std::string::npos) << shard.output;
+  EXPECT_EQ(shard.output.find(rows[0].run.id), std::string::npos) << shard.output;
+  // Bad input: the run's own message and exit 2, before anything is written.
+  std::string bad = kSweep;
+  bad.replace(bad.find("k: [10, 100]"), 12, "k: [10, 5000]");
+  const auto r =
+      run_efsim("run " + quoted(write("bad.yaml", bad)) + " --check --out " + quoted(dry.string()));
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("efsim: error: "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("k = 5000 must be in 1..3000 (d)"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(dry));
+}
+
+// `efsim compare` of two sweeps: runs matched by id, both times shown (each sweep's own
+// summary), the ratio of the two, and '-' for a run only one sweep has.
+TEST_F(SweepTest, CompareTwoSweepsMatchesRunsById) {
+  const std::string s = scenario();
+  const fs::path a = dir_ / "slow", b = dir_ / "fast";
+  ASSERT_EQ(
+      run_efsim("run " + quoted(s) + " --quiet --no-report --out " + quoted(a.string())).status, 0);
+  ASSERT_EQ(run_efsim("run " + quoted(s) + " --quiet --no-report --out " + quoted(b.string()) +
+                      " --set platform.bandwidth=1Gbps --set 'runs.1.compressor.k=[10]'")
+                .status,
+            0);
+  const auto cmp = run_efsim("compare " + quoted(a.string()) + " " + quoted(b.string()));
+  ASSERT_EQ(cmp.status, 0) << cmp.output;
+  EXPECT_EQ(cmp.output.find("merge shards"), std::string::npos) << cmp.output;
+  EXPECT_NE(cmp.output.find("sweep 1: " + a.string() + " (scenario sweep, 6 runs"),
+            std::string::npos)
+      << cmp.output;
+  EXPECT_NE(cmp.output.find("sweep 2: " + b.string() + " (scenario sweep, 4 runs"),
+            std::string::npos)
+      << cmp.output;
+  double target = 0;
+  auto ra = efsim::sim::collect_results({a.string()}, &target);
+  auto rb = efsim::sim::collect_results({b.string()}, &target);
+  efsim::sim::annotate(ra);
+  efsim::sim::annotate(rb);
+  char buf[64];
+  for (const auto& row : ra) {
+    const std::size_t at = cmp.output.find("\n" + row.run.id + " ");
+    ASSERT_NE(at, std::string::npos) << row.run.id << "\n" << cmp.output;
+    const std::string line = cmp.output.substr(at + 1, cmp.output.find('\n', at + 1) - at - 1);
+    const efsim::sim::SummaryRow* other = nullptr;
+    for (const auto& o : rb)
+      if (o.run.id == row.run.id) other = &o;
+    for (const auto* r : {&row, other}) {
+      if (r == nullptr || !r->time_to_target_s) continue;
+      std::snprintf(buf, sizeof buf, "%.4g s", *r->time_to_target_s);
+      EXPECT_NE(line.find(buf), std::string::npos) << line;
+    }
+    if (other == nullptr) {  // only in sweep 1 (k = 100)
+      EXPECT_NE(row.run.id.find("k100"), std::string::npos);
+      EXPECT_EQ(line.substr(line.size() - 1), "-") << line;
+    } else if (row.time_to_target_s && other->time_to_target_s) {
+      std::snprintf(buf, sizeof buf, " %.3g", *other->time_to_target_s / *row.time_to_target_s);
+      EXPECT_EQ(line.substr(line.size() - std::string(buf).size()), buf) << line;
+    }
+  }
+  // A folder without runs: exit 2.
+  fs::create_directories(dir_ / "empty");
+  EXPECT_EQ(
+      run_efsim("compare " + quoted(a.string()) + " " + quoted((dir_ / "empty").string())).status,
+      2);
 }
 
 }  // namespace

@@ -257,15 +257,49 @@ std::unique_ptr<sg4::Engine> make_engine(const NetworkSetup& net,
 // the glob in natural name order).
 std::pair<sg4::Host*, std::vector<sg4::Host*>> resolve_hosts(const sg4::Engine& engine,
                                                              const NetworkSetup& net) {
-  sg4::Host* master_host = engine.host_by_name_or_null(net.master);
+  std::vector<std::string> all;
+  for (const sg4::Host* h : engine.get_all_hosts()) all.push_back(h->get_name());
+  std::sort(all.begin(), all.end(), natural_less);
+  auto hosts_list = [&all](const std::vector<std::string>& names) {
+    std::string list;
+    for (std::size_t i = 0; i < names.size() && i < 12; ++i) list += (i ? ", " : "") + names[i];
+    if (names.size() > 12) list += ", ... (" + std::to_string(names.size()) + " hosts)";
+    return list;
+  };
+  auto is_worker = [&net](const std::string& name) {
+    if (!net.workers.empty())
+      return std::find(net.workers.begin(), net.workers.end(), name) != net.workers.end();
+    return glob_match(net.workers_glob.c_str(), name.c_str());
+  };
+  std::string master = net.master;
+  if (master.empty()) {  // "master", or else the one host that is not a worker
+    std::vector<std::string> others;
+    for (const auto& name : all)
+      if (!is_worker(name)) others.push_back(name);
+    if (engine.host_by_name_or_null("master") != nullptr)
+      master = "master";
+    else if (others.size() == 1)
+      master = others.front();
+    else
+      throw InputError(net.platform_file + ": no host named 'master', and " +
+                       (others.empty()
+                            ? std::string("every host is a worker")
+                            : std::to_string(others.size()) + " hosts are not workers (" +
+                                  hosts_list(others) + ")") +
+                       ": name the master with " + net.master_option);
+  }
+  sg4::Host* master_host = engine.host_by_name_or_null(master);
   if (master_host == nullptr)
-    throw InputError(net.platform_file + ": no host named '" + net.master + "' (the master)");
+    throw InputError(net.platform_file + ": no host named '" + master +
+                     "' (the master); the hosts are " + hosts_list(all) +
+                     ": name the master with " + net.master_option);
   std::vector<sg4::Host*> worker_hosts;
   if (!net.workers.empty()) {
     for (const auto& name : net.workers) {
       sg4::Host* h = engine.host_by_name_or_null(name);
       if (h == nullptr)
-        throw InputError(net.platform_file + ": no host named '" + name + "' (a worker)");
+        throw InputError(net.platform_file + ": no host named '" + name +
+                         "' (a worker); the hosts are " + hosts_list(all));
       worker_hosts.push_back(h);
     }
   } else {
@@ -277,7 +311,8 @@ std::pair<sg4::Host*, std::vector<sg4::Host*>> resolve_hosts(const sg4::Engine& 
     for (const auto& name : names) worker_hosts.push_back(engine.host_by_name(name));
   }
   if (worker_hosts.empty())
-    throw InputError(net.platform_file + ": no worker host matches '" + net.workers_glob + "'");
+    throw InputError(net.platform_file + ": no worker host matches '" + net.workers_glob +
+                     "'; the hosts are " + hosts_list(all));
   return {master_host, worker_hosts};
 }
 

@@ -20,7 +20,9 @@ struct NetworkSetup {
   Pattern pattern = Pattern::kParameterServer;
   alg::WireFormat wire;       // ring_allreduce: the format of the dense chunks
   std::string platform_file;  // SimGrid XML
-  std::string master;         // host names
+  std::string master;         // host names; "" = "master", or else the one non-worker host
+  // How the user names the master, for the message when it is missing.
+  std::string master_option = "the scenario key platform.master";
   std::vector<std::string> workers;
   std::string workers_glob;  // if `workers` is empty: hosts matching this '*' pattern, sorted
 };

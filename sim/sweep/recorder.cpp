@@ -10,8 +10,10 @@
 #include <fstream>
 #include <limits>
 #include <map>
+#include <set>
 #include <sstream>
 #include <stdexcept>
+#include <tuple>
 
 #include "algorithms/core/error.hpp"
 #include "algorithms/methods/method.hpp"
@@ -306,54 +308,127 @@ std::string summary_csv(const std::vector<SummaryRow>& rows) {
   return os.str();
 }
 
-std::string compare_table(const std::vector<SummaryRow>& rows) {
-  std::vector<std::string> platforms, labels;
-  std::map<std::pair<std::string, std::string>, const SummaryRow*> cell;
-  for (const auto& r : rows) {
-    const std::string& p = r.run.platform_name;
-    std::string label = r.run.id;
-    if (!p.empty() && label.size() > p.size() + 1 &&
-        label.compare(label.size() - p.size() - 1, std::string::npos, "@" + p) == 0)
-      label.resize(label.size() - p.size() - 1);
-    if (std::find(platforms.begin(), platforms.end(), p) == platforms.end()) platforms.push_back(p);
-    if (std::find(labels.begin(), labels.end(), label) == labels.end()) labels.push_back(label);
-    cell[{label, p}] = &r;
+namespace {
+
+// The run id without its "@platform" tag.
+std::string untagged_id(const SummaryRow& r) {
+  const std::string& p = r.run.platform_name;
+  std::string label = r.run.id;
+  if (!p.empty() && label.size() > p.size() + 1 &&
+      label.compare(label.size() - p.size() - 1, std::string::npos, "@" + p) == 0)
+    label.resize(label.size() - p.size() - 1);
+  return label;
+}
+
+std::string compare_cell(const SummaryRow& r) {
+  char buf[64];
+  if (!r.time_to_target_s) return r.run.stop_reason;
+  std::snprintf(buf, sizeof buf, "%.4g s", *r.time_to_target_s);
+  std::string text = buf;
+  if (r.speedup_vs_gd) {
+    std::snprintf(buf, sizeof buf, " (%.2fx)", *r.speedup_vs_gd);
+    text += buf;
+  }
+  return text;
+}
+
+// Rows are run ids (untagged), columns (sweep, platform) pairs; headings are the platform alone
+// for one sweep, "sweep" or "sweep platform" for several.
+std::string side_by_side(const std::vector<SweepResults>& sweeps, bool ratio_column) {
+  struct Column {
+    std::size_t sweep;
+    std::string platform, heading;
+  };
+  std::vector<Column> columns;
+  std::vector<std::string> labels;
+  std::map<std::tuple<std::string, std::size_t, std::string>, const SummaryRow*> cell;
+  for (std::size_t s = 0; s < sweeps.size(); ++s) {
+    for (const auto& r : sweeps[s].rows) {
+      const std::string& p = r.run.platform_name;
+      const std::string label = untagged_id(r);
+      if (std::find_if(columns.begin(), columns.end(), [&](const Column& c) {
+            return c.sweep == s && c.platform == p;
+          }) == columns.end()) {
+        std::string heading = p.empty() ? "(platform)" : p;
+        if (sweeps.size() > 1) heading = sweeps[s].label + (p.empty() ? "" : " " + p);
+        columns.push_back({s, p, heading});
+      }
+      if (std::find(labels.begin(), labels.end(), label) == labels.end()) labels.push_back(label);
+      cell[{label, s, p}] = &r;
+    }
   }
   std::size_t w = 10;
   for (const auto& l : labels) w = std::max(w, l.size() + 2);
+  int cw = 22;  // one sweep: as it always was; several: wide enough for the folder names
+  if (sweeps.size() > 1)
+    for (const auto& c : columns) cw = std::max(cw, static_cast<int>(c.heading.size()));
   std::ostringstream os;
-  char buf[128];
+  char buf[256];
   os << std::string(w, ' ');
-  for (const auto& p : platforms) {
-    std::snprintf(buf, sizeof buf, " %22s", (p.empty() ? "(platform)" : p).c_str());
+  for (const auto& c : columns) {
+    std::snprintf(buf, sizeof buf, " %*s", cw, c.heading.c_str());
+    os << buf;
+  }
+  if (ratio_column) {
+    std::snprintf(buf, sizeof buf, " %10s", "time 2/1");
     os << buf;
   }
   os << "\n";
   for (const auto& l : labels) {
     os << l << std::string(w - l.size(), ' ');
-    for (const auto& p : platforms) {
-      const auto it = cell.find({l, p});
-      std::string text = "-";
-      if (it != cell.end()) {
-        const SummaryRow& r = *it->second;
-        if (r.time_to_target_s) {
-          std::snprintf(buf, sizeof buf, "%.4g s", *r.time_to_target_s);
-          text = buf;
-          if (r.speedup_vs_gd) {
-            std::snprintf(buf, sizeof buf, " (%.2fx)", *r.speedup_vs_gd);
-            text += buf;
-          }
-        } else {
-          text = r.run.stop_reason;
-        }
+    std::vector<const SummaryRow*> found;
+    for (const auto& c : columns) {
+      const auto it = cell.find({l, c.sweep, c.platform});
+      found.push_back(it == cell.end() ? nullptr : it->second);
+      std::snprintf(buf, sizeof buf, " %*s", cw,
+                    found.back() ? compare_cell(*found.back()).c_str() : "-");
+      os << buf;
+    }
+    if (ratio_column) {
+      std::string ratio = "-";
+      if (found[0] && found[1] && found[0]->time_to_target_s && found[1]->time_to_target_s) {
+        std::snprintf(buf, sizeof buf, "%.3g",
+                      *found[1]->time_to_target_s / *found[0]->time_to_target_s);
+        ratio = buf;
       }
-      std::snprintf(buf, sizeof buf, " %22s", text.c_str());
+      std::snprintf(buf, sizeof buf, " %10s", ratio.c_str());
       os << buf;
     }
     os << "\n";
   }
-  os << "cells: simulated time to the target (speedup over the fastest GD run on that platform), "
-        "or the stop reason\n";
+  return os.str();
+}
+
+}  // namespace
+
+std::string compare_table(const std::vector<SummaryRow>& rows) {
+  return side_by_side({SweepResults{"", "", 0, rows}}, false) +
+         "cells: simulated time to the target (speedup over the fastest GD run on that platform), "
+         "or the stop reason\n";
+}
+
+std::string compare_sweeps(const std::vector<SweepResults>& sweeps) {
+  std::ostringstream os;
+  bool one_platform_each = sweeps.size() == 2;
+  for (std::size_t s = 0; s < sweeps.size(); ++s) {
+    std::set<std::string> platforms;
+    for (const auto& r : sweeps[s].rows) platforms.insert(r.run.platform_name);
+    one_platform_each = one_platform_each && platforms.size() == 1;
+    os << "sweep " << s + 1 << ": " << sweeps[s].label << " (scenario " << sweeps[s].scenario
+       << ", " << sweeps[s].rows.size() << " runs, target ||grad f||^2 <= " << sweeps[s].target
+       << ")\n";
+  }
+  os << "\n" << side_by_side(sweeps, one_platform_each);
+  os << "cells: simulated time to the target (speedup over the fastest GD run of the same sweep "
+        "and platform),\nor the stop reason; '-': the sweep has no such run";
+  if (one_platform_each) os << "; time 2/1: sweep 2's time to the target over sweep 1's";
+  os << "\n";
+  for (std::size_t s = 1; s < sweeps.size(); ++s)
+    if (sweeps[s].target != sweeps[0].target) {
+      os << "note: the sweeps have different targets, so their times to the target measure "
+            "different things\n";
+      break;
+    }
   return os.str();
 }
 

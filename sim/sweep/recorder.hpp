@@ -100,4 +100,16 @@ std::string summary_table(const std::vector<SummaryRow>& rows, double target);
 // reason.
 std::string compare_table(const std::vector<SummaryRow>& rows);
 
+// `efsim compare DIR1 DIR2 ...`: several sweeps side by side. Runs are matched by id (without
+// their platform tag); one column per sweep (and platform), in the order given; each sweep's
+// speedups are over its own GD runs. A run a sweep lacks shows "-". With two sweeps of one
+// platform each, a last column gives the second sweep's time to the target over the first's.
+struct SweepResults {
+  std::string label;  // the column heading (the folder)
+  std::string scenario;
+  double target = 0;  // its ||grad f||^2 target
+  std::vector<SummaryRow> rows;
+};
+std::string compare_sweeps(const std::vector<SweepResults>& sweeps);
+
 }  // namespace efsim::sim

@@ -135,6 +135,38 @@ int finish(const Scenario& s, const ProblemSetup& setup, const std::vector<Resol
   return unfinished.empty() ? 0 : 1;
 }
 
+// `efsim run --check`: the scenario passed every check a run makes before it starts; the runs
+// (this shard's) with what each resolved to. Nothing is written.
+void print_check(const Scenario& s, const ProblemSetup& setup, const std::vector<ResolvedRun>& runs,
+                 const SweepOptions& options, const std::string& out_dir) {
+  std::vector<std::size_t> shown;
+  for (std::size_t i = 0; i < runs.size(); ++i)
+    if (static_cast<int>(i % static_cast<std::size_t>(options.shard_count)) ==
+        options.shard_index - 1)
+      shown.push_back(i);
+  std::cout << s.path << ": valid; " << runs.size() << " run" << (runs.size() == 1 ? "" : "s");
+  if (options.shard_count > 1)
+    std::cout << ", shard " << options.shard_index << "/" << options.shard_count << " runs "
+              << shown.size();
+  std::cout << " -> " << out_dir << "\n"
+            << "problem: " << setup.problem->describe() << "; L = " << exact(setup.L)
+            << ", L~ = " << exact(setup.L_tilde) << "\n";
+  std::size_t width = 3, gwidth = 5;
+  for (std::size_t i : shown) {
+    width = std::max(width, runs[i].spec.id.size());
+    gwidth = std::max(gwidth, exact(runs[i].gamma).size());
+  }
+  auto row = [&](const std::string& n, const std::string& id, const std::string& gamma,
+                 const std::string& from) {
+    std::cout << std::string(5 - std::min<std::size_t>(5, n.size()), ' ') << n << "  " << id
+              << std::string(width - id.size(), ' ') << "  " << gamma
+              << std::string(gwidth - gamma.size(), ' ') << "  " << from << "\n";
+  };
+  row("#", "run", "gamma", "from");
+  for (std::size_t i : shown)
+    row(std::to_string(i + 1), runs[i].spec.id, exact(runs[i].gamma), runs[i].spec.origin);
+}
+
 }  // namespace
 
 int run_scenario(const Scenario& s, const SweepOptions& options) {
@@ -153,6 +185,10 @@ int run_scenario(const Scenario& s, const SweepOptions& options) {
   const ProblemSetup setup = build_problem(s);
   std::vector<ResolvedRun> runs;
   for (const auto& spec : s.runs) runs.push_back(resolve_run(s, setup, spec));
+  if (options.check) {
+    print_check(s, setup, runs, options, out_dir);
+    return 0;
+  }
   const std::string inputs = inputs_digest(s);
   std::vector<std::string> fingerprints;
   for (const auto& r : runs) fingerprints.push_back(run_fingerprint(inputs, r));
@@ -187,10 +223,10 @@ int run_scenario(const Scenario& s, const SweepOptions& options) {
       execute_run(s, setup, runs[i], fingerprints[i], out_dir);
       return 0;
     } catch (const InputError& e) {
-      std::cerr << "\nerror: " << e.what() << "\n";
+      std::cerr << "\nefsim: error: " << e.what() << "\n";
       return 2;
     } catch (const std::exception& e) {
-      std::cerr << "\nefsim: run " << runs[i].spec.id << " failed: " << e.what() << "\n";
+      std::cerr << "\nefsim: error: run " << runs[i].spec.id << " failed: " << e.what() << "\n";
       return 3;
     }
   };
@@ -259,12 +295,32 @@ std::vector<SummaryRow> collect_results(const std::vector<std::string>& dirs, do
                                read_trace_csv((d / "trace.csv").string()));
       if (row && row->run.fingerprint != r.run.fingerprint)
         throw InputError(id + ": different results in " + dirs.front() + " and " + dir +
-                         " (different inputs): merge shards of one sweep only");
+                         " (made from different inputs): efsim report merges the shards of one "
+                         "sweep; to compare sweeps, use efsim compare " +
+                         dirs.front() + " " + dir);
       row = r;
     }
     rows.push_back(row ? *row : missing_row(id, "pending"));
   }
   return rows;
+}
+
+SweepResults load_sweep(const std::string& dir) {
+  if (!fs::is_directory(dir)) throw InputError(dir + ": no such results folder");
+  SweepResults sweep;
+  sweep.rows = collect_results({dir}, &sweep.target);
+  if (sweep.rows.empty()) throw InputError(dir + ": no runs found (expected runs/<id>/run.json)");
+  annotate(sweep.rows);
+  sweep.label = fs::path(dir).lexically_normal().string();
+  while (sweep.label.size() > 1 && sweep.label.back() == '/') sweep.label.pop_back();
+  sweep.scenario = "?";
+  const fs::path manifest = fs::path(dir) / "sweep.json";
+  if (fs::exists(manifest)) try {
+      sweep.scenario = YAML::LoadFile(manifest.string())["scenario"].as<std::string>();
+    } catch (const YAML::Exception& e) {
+      throw InputError(manifest.string() + ": malformed sweep.json: " + e.msg);
+    }
+  return sweep;
 }
 
 int write_report(const std::vector<std::string>& dirs, const std::string& out_dir, bool quiet) {
@@ -280,7 +336,7 @@ int write_report(const std::vector<std::string>& dirs, const std::string& out_di
   const std::string script = std::string(EFSIM_ANALYSIS_DIR) + "/report.py";
   const char* python = "/usr/bin/python3";
   if (!fs::exists(script) || !fs::exists(python)) {
-    std::cerr << "efsim: no report: needs " << python
+    std::cerr << "efsim: warning: no report: needs " << python
               << " with pandas and matplotlib (Debian: python3-pandas python3-matplotlib) and "
               << script << "\n";
     return 1;
@@ -301,7 +357,7 @@ int write_report(const std::vector<std::string>& dirs, const std::string& out_di
   int status = 0;
   ::waitpid(pid, &status, 0);
   const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-  if (code != 0) std::cerr << "efsim: the report failed (exit " << code << ")\n";
+  if (code != 0) std::cerr << "efsim: error: the report failed (exit " << code << ")\n";
   return code == 0 ? 0 : 1;
 }
 
