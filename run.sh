@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # efsim developer entry point (the README's two commands):
-#   ./run.sh quickstart   install what is missing, build, run scenarios/quickstart.yaml
-#   ./run.sh test         install what is missing, build, run the whole test suite
+#   ./run.sh quickstart   install what is missing, build efsim, run scenarios/quickstart.yaml
+#   ./run.sh test         install what is missing (chromium and Fashion-MNIST too), build
+#                         everything, run the whole test suite
 #   ./run.sh build        install what is missing and build only
 #   ./run.sh sanitize     the whole suite built with AddressSanitizer + UBSan (build-asan/)
 #   ./run.sh fuzz [S]     every libFuzzer target for S seconds each (default 60; clang)
@@ -9,44 +10,70 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
+# What the quickstart needs: the compiler, the libraries efsim links, GoogleTest (CMake's
+# configure step finds it) and matplotlib, pandas and plotly for the report. The test suite needs more: the
+# benchmarks' library, Fashion-MNIST (the image tests) and chromium (the report's headless-browser
+# test).
 PACKAGES=(g++ cmake make pkg-config libsimgrid-dev libeigen3-dev libboost-graph-dev
-          libgtest-dev libyaml-cpp-dev libbenchmark-dev python3-matplotlib python3-pandas
-          python3-plotly
-                    zlib1g-dev dataset-fashion-mnist libjemalloc-dev libns3-dev)
+          libgtest-dev libyaml-cpp-dev python3-matplotlib python3-pandas python3-plotly
+          zlib1g-dev libjemalloc-dev libns3-dev)
+TEST_PACKAGES=(libbenchmark-dev dataset-fashion-mnist chromium)
 JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
+APT_LOG=${APT_LOG:-build/apt.log}
 
+# Installs the missing packages of PACKAGES; apt's output goes to $APT_LOG and one line to stderr
+# (the log's tail too if apt fails).
 install_missing() {
   local missing=()
   for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
-  echo "run.sh: installing ${missing[*]}" >&2
   local sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  mkdir -p "$(dirname "$APT_LOG")"
+  echo "run.sh: installing ${#missing[@]} packages (${missing[*]}); apt's output: $APT_LOG" >&2
+  local start=$SECONDS
+  if ! { $sudo apt-get update &&
+         DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends \
+           "${missing[@]}"; } >"$APT_LOG" 2>&1; then
+    tail -n 20 "$APT_LOG" >&2
+    echo "run.sh: apt-get failed (the whole output: $APT_LOG)" >&2
+    exit 1
+  fi
+  local added
+  added=$(grep -c '^Setting up ' "$APT_LOG" || true)
+  echo "run.sh: installed ${#missing[@]} packages ($added with their dependencies) in $((SECONDS - start)) s" >&2
 }
 
+# build [TARGET...]: configure and build (everything when no target is given).
 build() {
   install_missing
   cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build build -j"$JOBS"
+  if [ $# -gt 0 ]; then
+    cmake --build build -j"$JOBS" --target "$@"
+  else
+    cmake --build build -j"$JOBS"
+  fi
 }
 
 case "${1:-}" in
   quickstart)
-    build >&2
+    build efsim >&2
     ./build/efsim run scenarios/quickstart.yaml
     ;;
   test)
+    PACKAGES+=("${TEST_PACKAGES[@]}")
     build
+    export EFSIM_REQUIRE_BROWSER=1  # the headless-Chromium report test fails instead of skipping
     ctest --test-dir build --output-on-failure -j"$JOBS"
     ;;
-    build)
+  build)
+    PACKAGES+=(libbenchmark-dev)  # the benchmarks (build/tests/bench/efsim_bench)
     build
     ;;
   sanitize)
+    PACKAGES+=("${TEST_PACKAGES[@]}")
     install_missing
     cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEFSIM_SANITIZE=ON >/dev/null
     cmake --build build-asan -j"$JOBS"
