@@ -32,18 +32,19 @@ install_missing() {
   local sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   mkdir -p "$(dirname "$APT_LOG")"
-  echo "run.sh: installing ${#missing[@]} packages (${missing[*]}); apt's output: $APT_LOG" >&2
+  printf 'run.sh: installing %s ... ' "${missing[*]}" >&2  # one line in all, finished below
   local start=$SECONDS
   if ! { $sudo apt-get update &&
          DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends \
            "${missing[@]}"; } >"$APT_LOG" 2>&1; then
+    echo "failed; the end of apt's output:" >&2
     tail -n 20 "$APT_LOG" >&2
     echo "run.sh: apt-get failed (the whole output: $APT_LOG)" >&2
     exit 1
   fi
   local added
   added=$(grep -c '^Setting up ' "$APT_LOG" || true)
-  echo "run.sh: installed ${#missing[@]} packages ($added with their dependencies) in $((SECONDS - start)) s" >&2
+  echo "done: ${#missing[@]} packages, $added with their dependencies, in $((SECONDS - start)) s (apt's output: $APT_LOG)" >&2
 }
 
 # build [TARGET...]: configure and build (everything when no target is given).
