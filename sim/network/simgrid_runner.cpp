@@ -260,7 +260,7 @@ std::pair<sg4::Host*, std::vector<sg4::Host*>> resolve_hosts(const sg4::Engine& 
   std::vector<std::string> all;
   for (const sg4::Host* h : engine.get_all_hosts()) all.push_back(h->get_name());
   std::sort(all.begin(), all.end(), natural_less);
-  auto hosts_list = [&all](const std::vector<std::string>& names) {
+  auto hosts_list = [](const std::vector<std::string>& names) {
     std::string list;
     for (std::size_t i = 0; i < names.size() && i < 12; ++i) list += (i ? ", " : "") + names[i];
     if (names.size() > 12) list += ", ... (" + std::to_string(names.size()) + " hosts)";
