@@ -77,10 +77,10 @@ class Checker:
     def ok(self):
         self.passed += 1
 
-    def run(self, argv, timeout=300):
+    def run(self, argv, timeout=300, stdout_only=False):
         argv = [self.efsim if a == "./build/efsim" else a for a in argv]
         p = subprocess.run(argv, cwd=self.source, capture_output=True, text=True, timeout=timeout)
-        return p.returncode, p.stdout + p.stderr
+        return p.returncode, p.stdout if stdout_only else p.stdout + p.stderr
 
     def help_text(self, sub):
         if sub not in self.help_cache:
@@ -260,7 +260,7 @@ class Checker:
     def check_quickstart_output(self, line, block):
         out_dir = os.path.join(self.tmp, "quickstart")
         code, out = self.run(["./build/efsim", "run", "scenarios/quickstart.yaml", "--out", out_dir,
-                              "--no-report", "--quiet"], timeout=600)
+                              "--no-report", "--quiet"], timeout=600, stdout_only=True)
         if code != 0:
             self.fail(line, "quickstart run exit %d:\n%s" % (code, out))
             return
