@@ -113,7 +113,7 @@ class Checker:
         cmd = cmd.strip()
         if not cmd or cmd.startswith("#"):
             return
-        if re.match(r"^(efsim)\b", cmd):
+        if re.match(r"^efsim(?=\s|$)", cmd):  # not efsim.load (the Python package)
             cmd = "./build/" + cmd
         try:
             argv = shlex.split(cmd, comments=True)
@@ -334,7 +334,7 @@ def main():
                     if part.strip() and not part.strip().startswith("#"):
                         commands += 1
                         c.check_command(line + k, part)
-        cmd_span = re.compile(r"^(\./)?(build/efsim|efsim(?!:)|run\.sh|python3 |analysis/|apt-get |sbatch )")
+        cmd_span = re.compile(r"^(\./)?(build/efsim|efsim(?=\s|$)|run\.sh|python3 |analysis/|apt-get |sbatch )")
         for line, span in spans:
             if cmd_span.match(span):
                 for part in re.split(r" ; | && ", span):
