@@ -15,6 +15,7 @@
 #include "algorithms/problems/glm.hpp"
 #include "algorithms/problems/quadratic.hpp"
 #include "algorithms/runner/sync_runner.hpp"
+#include "method_run.hpp"
 #include "sim/scenario/scenario.hpp"
 #include "test_util.hpp"
 
@@ -56,20 +57,6 @@ MethodSpec spec(const std::string& name, double gamma, double eta = 0.0, int bit
   s.wire.value_bits = bits;
   if (name == "econtrol") s.params.set("econtrol_eta", eta);
   return s;
-}
-
-struct Outcome {
-  std::vector<TraceRow> trace;
-  Vector x;
-};
-
-Outcome run(const MethodSpec& s, const Problem& p, const Compressor& C, long rounds) {
-  MethodInstance m = find_method(s.name).make(s, p, C, Vector::Zero(p.dim()));
-  StopRule rule;
-  rule.max_rounds = rounds;
-  Monitor mon(p, rule);
-  run_sync(m, mon, 7);
-  return {mon.trace(), m.master->x()};
 }
 
 bool same_bits(const Vector& a, const Vector& b) {

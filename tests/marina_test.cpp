@@ -15,6 +15,7 @@
 #include "algorithms/methods/method.hpp"
 #include "algorithms/problems/glm.hpp"
 #include "algorithms/runner/sync_runner.hpp"
+#include "method_run.hpp"
 #include "platforms/star.hpp"
 #include "sim/network/simgrid_runner.hpp"
 #include "sim/scenario/scenario.hpp"
@@ -45,20 +46,6 @@ MethodSpec spec(const std::string& name, double gamma, double marina_p = 0, int 
   s.wire.value_bits = bits;
   if (marina_p > 0) s.params.set("marina_p", marina_p);
   return s;
-}
-
-struct Outcome {
-  std::vector<TraceRow> trace;
-  Vector x;
-};
-
-Outcome run(const MethodSpec& s, const Problem& p, const Compressor& C, long rounds) {
-  MethodInstance m = find_method(s.name).make(s, p, C, Vector::Zero(p.dim()));
-  StopRule rule;
-  rule.max_rounds = rounds;
-  Monitor mon(p, rule);
-  run_sync(m, mon, 7);
-  return {mon.trace(), m.master->x()};
 }
 
 bool same_bits(const Vector& a, const Vector& b) {
