@@ -887,7 +887,7 @@ TEST_F(ScenarioTest, DianaAndParticipationKeys) {
                "runs.0.quantizer", {"required"});
   expect_error(head + "  - {method: ef21, quantizer: {kind: natural}}\n", "quantizer",
                "runs.0.quantizer", {"takes no quantizer"});
-  expect_error(head + "  - {method: ef21, participation: {tau: 2}}\n", "participation",
+  expect_error(head + "  - {method: ef, participation: {tau: 2}}\n", "participation",
                "runs.0.participation", {"no partial participation"});
   expect_error(head + "  - {method: dcgd, participation: {tau: 5}}\n", "participation",
                "runs.0.participation.tau", {"out of range"});

@@ -30,6 +30,10 @@ class DcgdMaster final : public MasterBase {
   using MasterBase::enable_partial;
   DcgdMaster(int n, const Compressor& C, const MethodSpec& s, const Vector& x0)
       : MasterBase(n, C, s.wire, x0, s.gamma, ModelReplica::Rule::kStep, s.params.number("beta")) {}
+  // The mean over the uploads that arrived: each weighs n/|S| in the sum the master divides by n.
+  void realised_uploads(int count) override {
+    weight_.assign(n_, count > 0 ? static_cast<double>(n_) / count : 1.0);
+  }
 };
 
 }  // namespace

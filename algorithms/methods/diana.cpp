@@ -35,18 +35,23 @@ class DianaNode final : public NodeBase {
         alpha_(alpha),
         h_i_(Vector::Zero(x0.size())) {}
   Message step(Rng& rng) override {
+    // h_i <- h_i + alpha Δ_i, applied at the next step: a Δ_i that never reached the master
+    // leaves h_i unchanged.
+    if (pending_) q_.add_to(h_i_, alpha_);
     Vector& diff = step_scratch();
     local_gradient_minus(rng, h_i_, diff);  // ∇f_i - h_i
     Message m = compress_encode(diff, rng, q_);
-    q_.add_to(h_i_, alpha_);
+    pending_ = true;
     flops_ += static_cast<double>(diff.size()) + 2.0 * static_cast<double>(q_.nnz());
     return m;
   }
+  void drop_last_upload() override { pending_ = false; }
 
  private:
   double alpha_;
   Vector h_i_;
   Compressed q_;
+  bool pending_ = false;  // q_ is yet to be added to h_i
 };
 
 class DianaMaster final : public MasterBase {
@@ -235,6 +240,13 @@ MethodInstance make_diana(const MethodSpec& s, const Problem& p, const Compresso
   m.master = std::make_unique<DianaMaster>(p.num_workers(), Q, x0, s, alpha);
   for (int i = 0; i < p.num_workers(); ++i)
     m.nodes.push_back(std::make_unique<DianaNode>(p.local(i), Q, s, x0, alpha));
+  if (!s.participation.full()) {
+    // Partial participation with the shifts unchanged: a worker outside S^k keeps h_i and
+    // counts as Δ_i = 0, x <- x - gamma (h + (1/n) sum_{i in S^k} Δ_i),
+    // h <- h + alpha (1/n) sum_{i in S^k} Δ_i (no reweighting). Whoever takes part gets x.
+    m.sampling = std::make_shared<Sampling>(s.participation, p.num_workers(), s.seed);
+    m.master->send_model();
+  }
   return m;
 }
 

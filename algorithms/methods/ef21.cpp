@@ -7,6 +7,8 @@
 // Round 0 is the initialisation (with g_i = 0, c_i = C(∇f_i(x^0)) = g_i^0). The master
 // broadcasts the aggregate (1/n) sum_i c_i (support: the union of the workers' supports);
 // each node keeps a replica of g and x and applies the same update as the master.
+// With partial participation (or uploads lost to a round deadline) it is EF21-PP (see
+// make_ef21).
 #include "algorithms/methods/base.hpp"
 
 namespace efsim::alg {
@@ -19,17 +21,22 @@ class Ef21Node final : public NodeBase {
       : NodeBase(f, C, s, x0, s.gamma, ModelReplica::Rule::kEstimate),
         g_i_(Vector::Zero(x0.size())) {}
   Message step(Rng& rng) override {
+    // g_i^{t+1} = g_i^t + c_i^t, with c_i^t exactly as the master decodes it; applied at the
+    // next step, so that an upload that never arrived leaves g_i stale (EF21-PP).
+    if (pending_) c_.add_to(g_i_);
     Vector& v = step_scratch();
     local_gradient_minus(rng, g_i_, v);  // v = ∇f_i - g_i
     Message m = compress_encode(v, rng, c_);
-    c_.add_to(g_i_);  // g_i^{t+1} = g_i^t + c_i^t, with c_i^t exactly as the master decodes it
+    pending_ = true;
     flops_ += static_cast<double>(v.size()) + 2.0 * static_cast<double>(c_.nnz());
     return m;
   }
+  void drop_last_upload() override { pending_ = false; }
 
  private:
   Vector g_i_;
   Compressed c_;
+  bool pending_ = false;  // c_ is yet to be added to g_i
 };
 
 class Ef21Master final : public MasterBase {
@@ -42,7 +49,15 @@ class Ef21Master final : public MasterBase {
 
 MethodInstance make_ef21(const MethodSpec& s, const Problem& p, const Compressor& C,
                          const Vector& x0) {
-  return make_instance<Ef21Node, Ef21Master>(s, p, C, x0);
+  MethodInstance m = make_instance<Ef21Node, Ef21Master>(s, p, C, x0);
+  if (!s.participation.full()) {
+    // EF21-PP (Fatkhullin, Sokolov, Gorbunov, Li, Richtárik, "EF21 with Bells & Whistles",
+    // 2021, Algorithm EF21-PP): the workers of S^t update g_i, the others keep theirs, and the
+    // master adds (1/n) sum_{i in S^t} c_i -- no reweighting. Whoever takes part gets x.
+    m.sampling = std::make_shared<Sampling>(s.participation, p.num_workers(), s.seed);
+    m.master->send_model();
+  }
+  return m;
 }
 
 }  // namespace efsim::alg

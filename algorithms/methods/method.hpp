@@ -42,6 +42,11 @@ class Node : public FlopCounter {
   // aggregates it may have missed (dense x).
   virtual void receive_model(const Message& model) = 0;
   virtual Message step(Rng& rng) = 0;
+  // Round deadlines and availability (sim/network/dynamic_runner): the upload of the last step()
+  // never reached the master; the worker's own state returns to what it was before that step
+  // (MethodInfo::missing_upload says what that means for the method). Only called for methods
+  // that define it.
+  virtual void drop_last_upload() {}
   // One round's work: forgets the last evaluation, then step().
   Message run_step(Rng& rng) {
     evaluation_.valid = false;
@@ -65,6 +70,10 @@ class Master : public FlopCounter {
   virtual const Message& model() const = 0;
   virtual void absorb(int i, const Message& up) = 0;
   virtual void finish_round() = 0;
+  // Round deadlines and availability: `count` uploads reach the master this round (called
+  // before their absorb()). A method whose aggregate is the mean of the round's uploads rescales
+  // to the realised set (DCGD); others ignore it.
+  virtual void realised_uploads(int count) { (void)count; }
   virtual const Vector& x() const = 0;
   // Downlink "model": from now on model() carries the dense x after every round, and that is
   // what the workers receive (instead of the aggregate). Returns false if the method cannot.
@@ -110,6 +119,9 @@ struct MethodInfo {
   // A worker may send nothing in a round (an empty Message: no bytes, no time; lazy
   // aggregation). Its traces count the skipped uploads; ring_allreduce cannot skip and is refused.
   bool skips_uploads = false;
+  // What a missing upload means (a round deadline passed, the worker went off), following the
+  // method's paper; "" = no paper semantics: deadlines and availability are refused.
+  std::string missing_upload;
   // theory(name, C, p): its theoretical stepsize (throws InputError when it has none for C);
   // null: none in efsim (the scenario must give an absolute gamma).
   double (*theory)(const std::string&, const Compressor&, const Problem&) = nullptr;

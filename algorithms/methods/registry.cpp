@@ -161,8 +161,10 @@ const std::vector<MethodInfo>& method_registry() {
                N::kIdentity, {"zeta"}, make_clag, nullptr),
     };
     for (auto& m : r) {
-      // Partial participation: DCGD and GD (Horváth & Richtárik, §4.2).
-      m.partial_participation = m.name == "gd" || m.name == "dcgd";
+      // Partial participation: DCGD and GD (Horváth & Richtárik, §4.2), EF21-PP (EF21 with
+      // Bells & Whistles) and DIANA with its shifts unchanged outside the sampled set.
+      m.partial_participation =
+          m.name == "gd" || m.name == "dcgd" || m.name == "ef21" || m.name == "diana";
       // The EC-*-DIANA workers keep shifts the model alone cannot restore.
       // So do SCAFFOLD's (c_i, and the replica of c).
       // PowerSGD's workers keep the warm-start Q and P^ between its two rounds.
@@ -171,6 +173,20 @@ const std::vector<MethodInfo>& method_registry() {
                          m.name != "scaffold" && m.name != "powersgd";
       m.own_compression = m.summable_uploads = m.name == "powersgd";
       m.skips_uploads = m.takes("zeta");
+      if (m.name == "gd" || m.name == "dcgd")
+        m.missing_upload =
+            "partial participation with the realised set S: the master averages the uploads that "
+            "arrived, x <- x - gamma (1/|S|) sum_{i in S} C(grad f_i) (Horvath & Richtarik, "
+            "ICLR 2021, sec. 4.2, with S the workers that made it)";
+      else if (m.name == "ef21")
+        m.missing_upload =
+            "EF21-PP (Fatkhullin et al., EF21 with Bells & Whistles, 2021, Alg. EF21-PP): a "
+            "missing worker keeps its stale g_i, g <- g + (1/n) sum_{i in S} c_i";
+      else if (m.name == "diana")
+        m.missing_upload =
+            "shifts unchanged: a missing worker keeps h_i (its contribution is h_i, as if "
+            "Delta_i = 0); x <- x - gamma (h + (1/n) sum_{i in S} Delta_i), h <- h + alpha "
+            "(1/n) sum_{i in S} Delta_i";
       if (m.skips_uploads) m.param_theory = lazy_theory_gamma;
       // EF21's Theorem 3 and EF21+'s Theorem 4 (PL); GD is EF21 with the identity.
       if (m.name == "gd" || m.name == "ef21" || m.name == "ef21_plus") m.pl_theory = ef21_pl_gamma;
