@@ -285,6 +285,12 @@ def figures(res, headline):
         specs.append(plots.convergence(res, enc, "sim_time_s", y="test_accuracy"))
     for x in ("sim_time_s", "bits_up_per_worker", "bits_down_per_worker", "round"):
         specs.append(plots.convergence(res, enc, x))
+    # Real environments (README): energy as an axis, and how many uploads each round used.
+    shown = res.traces[res.traces["run_id"].isin(ids)]
+    if "energy_J" in shown.columns and shown["energy_J"].notna().all():
+        specs.append(plots.convergence(res, enc, "energy_J"))
+    if "uploads_used" in shown.columns and shown["uploads_used"].notna().all():
+        specs.append(plots.convergence(res, enc, "round", y="participation"))
     ttt = plots.time_to_target(res, enc)
     if ttt is not None:
         specs.append(ttt)

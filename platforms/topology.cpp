@@ -188,10 +188,11 @@ void build_dragonfly(const TopologySpec& s, int n, Builder& b, std::ostringstrea
     << rate(s.uplink_Bps) << " router links";
 }
 
-void build_edge(const TopologySpec& s, int n, Builder& b, std::ostringstream& d) {
+}  // namespace
+
+std::vector<int> edge_worker_classes(const TopologySpec& s) {
   if (s.classes.empty()) bad("edge: give the worker link classes");
-  const VertexId sw = b.node("switch");
-  b.master_on(sw);
+  const int n = s.workers;
   // Counts by largest remainder of the shares, then a seeded shuffle of who gets which class.
   const double total =
       std::accumulate(s.classes.begin(), s.classes.end(), 0.0,
@@ -209,11 +210,23 @@ void build_edge(const TopologySpec& s, int n, Builder& b, std::ostringstream& d)
     return x.first > y.first || (x.first == y.first && x.second < y.second);
   });
   for (int r = 0; given < n; ++r, ++given) ++count[rest[r % rest.size()].second];
-  std::vector<std::size_t> cls;
-  for (std::size_t c = 0; c < count.size(); ++c) cls.insert(cls.end(), count[c], c);
+  std::vector<int> cls;
+  for (std::size_t c = 0; c < count.size(); ++c)
+    cls.insert(cls.end(), count[c], static_cast<int>(c));
   alg::Rng rng(alg::derive_seed(s.seed, 0, 19));
   for (int i = n - 1; i > 0; --i)
     std::swap(cls[i], cls[alg::uniform_below(rng, static_cast<std::uint64_t>(i) + 1)]);
+  return cls;
+}
+
+namespace {
+
+void build_edge(const TopologySpec& s, int n, Builder& b, std::ostringstream& d) {
+  const std::vector<int> cls = edge_worker_classes(s);
+  std::vector<int> count(s.classes.size());
+  for (int c : cls) ++count[c];
+  const VertexId sw = b.node("switch");
+  b.master_on(sw);
   for (int i = 0; i < n; ++i) {
     const LinkClass& c = s.classes[cls[i]];
     const VertexId w = b.worker(i);

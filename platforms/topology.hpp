@@ -78,6 +78,10 @@ struct Topology {
 // fat-tree's hosts).
 Topology make_topology(const TopologySpec& spec);
 
+// The edge kind's class of each worker (an index into spec.classes): counts by the largest
+// remainder of the shares, then a seeded shuffle of who gets which class.
+std::vector<int> edge_worker_classes(const TopologySpec& spec);
+
 // The route from `from` to `to`: vertices along the lowest-latency path (fewest hops on ties).
 std::vector<VertexId> route(const Topology& t, VertexId from, VertexId to);
 

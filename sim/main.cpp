@@ -418,6 +418,9 @@ int cmd_methods() {
           "; skipped uploads cost no bytes and no time (trace: uploads_skipped); "
           "no ring_allreduce";
     if (!notes.empty()) std::cout << std::string(20, ' ') << notes << "\n";
+    if (!m.missing_upload.empty())
+      std::cout << std::string(20, ' ') << "round_deadline / availability: " << m.missing_upload
+                << "\n";
     std::vector<std::pair<std::string, std::string>> settings;
     for (const auto& p : m.params) settings.emplace_back(p, alg::find_parameter(p).help);
     if (m.partial_participation)

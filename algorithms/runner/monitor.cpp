@@ -66,6 +66,8 @@ StopReason Monitor::observe(long round, double sim_time_s, const RoundTiming& ti
   row.bits_up_per_worker = up_bits_;
   row.bits_down_per_worker = down_bits_;
   row.uploads_skipped = skipped_;
+  row.participation = participation_;
+  if (energy_probe_) row.energy_J = energy_probe_();
   row.time = time_;
   if (deferrable && workers_exact_ && rule_.reuse_worker_gradients && round < rule_.max_rounds &&
       sim_time_s < rule_.max_sim_time_s) {

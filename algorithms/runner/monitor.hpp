@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <string>
 #include <vector>
@@ -44,6 +45,15 @@ RoundTiming round_breakdown(double t0, const std::vector<double>& received,
                             const std::vector<double>& compute, const std::vector<double>& arrived,
                             double master_s);
 
+// Who took part, under round deadlines and worker availability (sim/network/dynamic_runner):
+// cumulative counts of the selected workers whose upload the master used, whose upload missed
+// the deadline or was lost when the worker went off, and who were off when the round began;
+// and the time the rounds waited past their last used upload for uploads that never came.
+struct Participation {
+  long used = 0, dropped = 0, off = 0;
+  double time_lost_s = 0;
+};
+
 struct TraceRow {
   long round = 0;
   double sim_time_s = 0;
@@ -53,6 +63,8 @@ struct TraceRow {
   double bits_down_per_worker = 0;  // cumulative
   RoundTiming time;                 // cumulative breakdown of sim_time_s
   long uploads_skipped = 0;         // cumulative: uploads a worker skipped (lazy methods)
+  Participation participation;      // cumulative; rounds with a deadline or availability only
+  double energy_J = 0;              // cumulative Joules of every host and worker link (energy)
   Metrics metrics;                  // accuracy and test metrics when the problem has them
 };
 
@@ -69,6 +81,15 @@ class Monitor {
   StopReason observe(long round, double sim_time_s, const RoundTiming& timing, const Vector& x,
                      double up_bits_all_workers, double down_bits_per_worker,
                      bool deferrable = false, long uploads_skipped = 0);
+  // The participation of the round about to be observed (added to the cumulative counts).
+  void add_participation(const Participation& p) {
+    participation_.used += p.used;
+    participation_.dropped += p.dropped;
+    participation_.off += p.off;
+    participation_.time_lost_s += p.time_lost_s;
+  }
+  // Where a row's cumulative Joules come from (the simulator's energy meter; null: none).
+  void set_energy_probe(std::function<double()> probe) { energy_probe_ = std::move(probe); }
   // A row waits for the workers' evaluations at its x.
   bool waiting() const { return waiting_; }
   // Completes the waiting row from the workers' evaluations at its x (in worker order), or, if
@@ -91,6 +112,8 @@ class Monitor {
   double up_bits_ = 0;
   double down_bits_ = 0;
   long skipped_ = 0;
+  Participation participation_;
+  std::function<double()> energy_probe_;
   RoundTiming time_;
   double initial_grad_norm_sq_ = 0;
   StopReason reason_ = StopReason::kRunning;

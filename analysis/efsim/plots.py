@@ -582,6 +582,7 @@ X_AXES = {
     "bits_down_per_worker": ("downlink Mbit per worker", 1e-6,
                              "downlink bits per worker (what each worker received)"),
     "round": ("communication rounds", 1.0, "rounds"),
+    "energy_J": ("energy (kJ, every host and worker link)", 1e-3, "energy"),
 }
 
 
@@ -594,12 +595,14 @@ def _by_run(res, run_ids):
 
 
 def convergence(res, enc, xcol, y="grad_norm_sq"):
-    """‖∇f(xᵏ)‖² (or f − f*: y="gap"; test accuracy: y="test_accuracy") against xcol."""
+    """‖∇f(xᵏ)‖² (or f − f*: y="gap"; test accuracy: y="test_accuracy"; the uploads the master
+    used per round: y="participation", with a round deadline or availability) against xcol."""
     xlabel, scale, xname = X_AXES[xcol]
     traces = _by_run(res, set(enc.runs))
     summary = res.summary.set_index("run_id")
-    ylabel = {"grad_norm_sq": "‖∇f(xᵏ)‖²", "gap": "f(xᵏ) − f*", "test_accuracy": "test accuracy"}[y]
-    ylog = y != "test_accuracy"
+    ylabel = {"grad_norm_sq": "‖∇f(xᵏ)‖²", "gap": "f(xᵏ) − f*", "test_accuracy": "test accuracy",
+              "participation": "uploads used per round"}[y]
+    ylog = y not in ("test_accuracy", "participation")
     # Log x for bits when the runs' totals differ by 20 times or more (on a linear axis the
     # smaller ones would be squeezed into the first twentieth).
     xlog = False
@@ -616,6 +619,11 @@ def convergence(res, enc, xcol, y="grad_norm_sq"):
             x = t[xcol].to_numpy(dtype=float) * scale
             if y == "gap":
                 v = t["f"].to_numpy(dtype=float) - float(summary.loc[run_id, "f_star"])
+            elif y == "participation":  # cumulative counts -> per round between recorded rows
+                used = t["uploads_used"].to_numpy(dtype=float)
+                rounds = t["round"].to_numpy(dtype=float)
+                v = np.full(len(used), np.nan)
+                v[1:] = np.diff(used) / np.maximum(np.diff(rounds), 1)
             else:
                 v = t[y].to_numpy(dtype=float)
             v = np.where(np.isfinite(v) & ((v > 0) if ylog else True), v, np.nan)
@@ -629,9 +637,10 @@ def convergence(res, enc, xcol, y="grad_norm_sq"):
         everything += curves
     target = res.target if y == "grad_norm_sq" else None
     ylim, clip_note = (y_limits(everything, target) if ylog else (None, ""))
-    name = {"grad_norm_sq": "convergence_", "gap": "optimality_gap_", "test_accuracy": "test_accuracy_"}[y] + \
+    name = {"grad_norm_sq": "convergence_", "gap": "optimality_gap_", "test_accuracy": "test_accuracy_",
+            "participation": "participation_"}[y] + \
         {"sim_time_s": "time", "bits_up_per_worker": "bits", "bits_down_per_worker": "bits_down",
-         "round": "rounds"}[xcol]
+         "round": "rounds", "energy_J": "energy"}[xcol]
     title = "%s against %s" % (ylabel, xname)
     caption = [title + "."]
     if xlog:

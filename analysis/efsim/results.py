@@ -45,6 +45,23 @@ TRACE_COLUMNS = {
     "test_accuracy": "float64",
 }
 
+# Columns efsim appends only when a run has them, in this order: the lazy methods' skipped
+# uploads; with a round deadline or availability, the participation (cumulative); with power
+# figures, the cumulative Joules. Runs without them get <NA>.
+OPTIONAL_TRACE_COLUMNS = {
+    "uploads_skipped": "Int64",
+    "uploads_used": "Int64",
+    "uploads_dropped": "Int64",
+    "workers_off": "Int64",
+    "time_lost_s": "float64",
+    "energy_J": "float64",
+}
+# summary.csv's energy columns, in sweeps where some run measured energy.
+OPTIONAL_SUMMARY_COLUMNS = {
+    "energy_J": "float64",
+    "energy_to_target_J": "float64",
+}
+
 
 def _stepsize_rule(j):
     keys = [k for k in j.get("stepsize", {}) if k != "gamma"]
@@ -134,11 +151,19 @@ def _float(v):
     return float(v)
 
 
-def _read_csv(path, columns):
+def _read_csv(path, columns, optional=None):
     with open(path, newline="") as f:
         header = f.readline().rstrip("\r\n")
-    if header.split(",") != list(columns):
+    names = header.split(",")
+    base, extra = names[:len(columns)], names[len(columns):]
+    optional = optional or {}
+    order = list(optional)
+    in_order = all(c in optional for c in extra) and \
+        [order.index(c) for c in extra] == sorted(order.index(c) for c in extra)
+    if base != list(columns) or not in_order:
         raise LoadError("%s:1: unexpected header (expected %s)" % (path, ",".join(columns)))
+    columns = dict(columns)
+    columns.update((c, optional[c]) for c in extra)
     # round_trip: the doubles efsim wrote, bit for bit. Empty cells (and nan) are missing.
     floats = [c for c, t in columns.items() if t == "float64"]
     try:
@@ -187,7 +212,7 @@ def load(dirs, summary=None):
     summary_path = summary or os.path.join(dirs[0], "summary.csv")
     if not os.path.isfile(summary_path):
         raise LoadError("%s: no such file (run `efsim report %s` first)" % (summary_path, dirs[0]))
-    table = _read_csv(summary_path, SUMMARY_COLUMNS)
+    table = _read_csv(summary_path, SUMMARY_COLUMNS, OPTIONAL_SUMMARY_COLUMNS)
 
     target, scenario = None, None
     for d in dirs:
@@ -215,7 +240,8 @@ def load(dirs, summary=None):
                     run_json[run_id] = json.load(f)
             except (OSError, ValueError) as e:
                 raise LoadError("%s: %s" % (jp, e)) from None
-            t = _read_csv(os.path.join(run_dir, "trace.csv"), TRACE_COLUMNS)
+            t = _read_csv(os.path.join(run_dir, "trace.csv"), TRACE_COLUMNS,
+                          OPTIONAL_TRACE_COLUMNS)
             t.insert(0, "run_id", pd.array([run_id] * len(t), dtype="string"))
             traces.append(t)
             break
@@ -243,7 +269,8 @@ def load(dirs, summary=None):
     if traces:
         long = pd.concat(traces, ignore_index=True)
         long = long.merge(table[keep], on="run_id", how="left", sort=False)
-        long = long[keep + list(TRACE_COLUMNS)]
+        extra = [c for c in OPTIONAL_TRACE_COLUMNS if c in long.columns]
+        long = long[keep + list(TRACE_COLUMNS) + extra]
     else:
         long = pd.DataFrame({c: pd.Series(dtype=t) for c, t in
                              [("run_id", "string")] + [(c, table[c].dtype) for c in keep[1:]] +

@@ -1,5 +1,7 @@
 #include "sim/network/simgrid_runner.hpp"
 
+#include <simgrid/plugins/energy.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -14,7 +16,9 @@
 
 #include "algorithms/core/error.hpp"
 #include "algorithms/runner/sync_runner.hpp"
+#include "platforms/star.hpp"
 #include "platforms/topology.hpp"
+#include "sim/network/dynamic_runner.hpp"
 #include "sim/network/ns3_setup.hpp"
 #include "sim/network/traffic.hpp"
 
@@ -209,10 +213,11 @@ void check_routes(const NetworkSetup& net, const Traffic& traffic, sg4::Host* ma
 
 }  // namespace
 
-std::vector<std::string> simgrid_options(const std::string& model) {
+std::vector<std::string> simgrid_options(const std::string& model, bool energy) {
   // cpu/optim:TI: the CPU model's trace-integration update, exact for hosts of constant speed
   // (all of ours) and about 4 % faster per round than the default lazy one on a9a.
-  std::vector<std::string> opts = {"--log=root.thres:critical", "--cfg=cpu/optim:TI"};
+  std::vector<std::string> opts = {"--log=root.thres:critical"};
+  if (!energy) opts.push_back("--cfg=cpu/optim:TI");  // energy: measured to crash with TI
   if (model == "textbook") {
     // latency + bytes / bandwidth exactly: no TCP calibration factors, no cross-traffic, no TCP
     // window cap. The cap is lifted with a huge gamma, not with 0: in SimGrid 3.32,
@@ -234,12 +239,16 @@ namespace {
 std::unique_ptr<sg4::Engine> make_engine(const NetworkSetup& net,
                                          std::optional<Ns3LinkedHosts>* ns3_links = nullptr) {
   std::vector<std::string> args = {"efsim"};
-  for (const auto& o : simgrid_options(net.model)) args.push_back(o);
+  for (const auto& o : simgrid_options(net.model, net.energy)) args.push_back(o);
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   int argc = static_cast<int>(args.size());
   auto engine = std::make_unique<sg4::Engine>(&argc, argv.data());
+  if (net.energy) {  // before the platform: the plugins read the hosts' power properties
+    sg_host_energy_plugin_init();
+    sg_link_energy_plugin_init();
+  }
   if (net.model == "ns3") {
     configure_ns3();
     if (ns3_links != nullptr) ns3_links->emplace();
@@ -338,6 +347,65 @@ OpenPlatform open_platform(const NetworkSetup& net) {
 
 }  // namespace
 
+namespace {
+
+// Reads SimGrid's energy plugins: every host's Joules, and each worker's own link (both
+// directions) with its network-interface watts while it carries a transfer.
+class EnergyMeter {
+ public:
+  EnergyMeter(const sg4::Engine& engine, const NetworkSetup& net, sg4::Host* master,
+              const std::vector<sg4::Host*>& workers)
+      : master_(master), workers_(workers), links_(workers.size()) {
+    for (std::size_t i = 0; i < workers.size(); ++i) {
+      const double watts = i < net.transfer_W.size() ? net.transfer_W[i] : 0.0;
+      for (const char* side : {"_UP", "_DOWN"}) {
+        sg4::Link* l = engine.link_by_name_or_null(workers[i]->get_name() + "-link" + side);
+        if (l == nullptr) continue;  // no link of that name (platform files)
+        // SimGrid's link energy plugin: "idle:busy" watts, busy scaled by the link's usage.
+        l->set_property("wattage_range", "0:" + platforms::xml_number(watts));
+        links_[i].push_back(l);
+      }
+    }
+  }
+  double worker_J(std::size_t i) const {
+    double j = sg_host_get_consumed_energy(workers_[i]);
+    for (const sg4::Link* l : links_[i]) j += sg_link_get_consumed_energy(l);
+    return j;
+  }
+  double total_J() const {
+    double j = sg_host_get_consumed_energy(master_);
+    for (std::size_t i = 0; i < workers_.size(); ++i) j += worker_J(i);
+    return j;
+  }
+  EnergyReport report(const NetworkSetup& net) const {
+    EnergyReport r;
+    r.master_J = sg_host_get_consumed_energy(master_);
+    int classes = 0;
+    for (int c : net.worker_class) classes = std::max(classes, c + 1);
+    r.by_class_J.assign(classes, 0.0);
+    for (std::size_t i = 0; i < workers_.size(); ++i) {
+      const double j = worker_J(i);
+      r.workers_J += j;
+      if (i < net.worker_class.size() && net.worker_class[i] >= 0)
+        r.by_class_J[net.worker_class[i]] += j;
+    }
+    r.total_J = r.master_J + r.workers_J;
+    return r;
+  }
+
+ private:
+  sg4::Host* master_;
+  std::vector<sg4::Host*> workers_;
+  std::vector<std::vector<sg4::Link*>> links_;
+};
+
+alg::StopReason run_on_platform(const NetworkSetup& net, alg::MethodInstance& method,
+                                alg::Monitor& monitor, std::uint64_t seed, sg4::Engine& engine,
+                                sg4::Host* master_host,
+                                const std::vector<sg4::Host*>& worker_hosts);
+
+}  // namespace
+
 platforms::RoutedPlatform load_routes(const NetworkSetup& net) {
   const auto [engine, master, workers] = open_platform(net);
   platforms::RoutedPlatform p;
@@ -379,13 +447,43 @@ platforms::RoutedPlatform load_routes(const NetworkSetup& net) {
 }
 
 alg::StopReason run_simgrid(const NetworkSetup& net, alg::MethodInstance& method,
-                            alg::Monitor& monitor, std::uint64_t seed) {
+                            alg::Monitor& monitor, std::uint64_t seed, EnergyReport* energy) {
   const auto [engine, master_host, worker_hosts] = open_platform(net);
   const int n = static_cast<int>(method.nodes.size());
   if (static_cast<int>(worker_hosts.size()) != n)
     throw InputError(net.platform_file + ": " + std::to_string(worker_hosts.size()) +
                      " worker hosts found but the problem has " + std::to_string(n) + " workers");
+  std::optional<EnergyMeter> meter;
+  if (net.energy) {
+    meter.emplace(*engine, net, master_host, worker_hosts);
+    monitor.set_energy_probe([&meter] { return meter->total_J(); });
+  }
+  const alg::StopReason reason =
+      run_on_platform(net, method, monitor, seed, *engine, master_host, worker_hosts);
+  if (meter) {
+    monitor.set_energy_probe(nullptr);
+    if (energy != nullptr) *energy = meter->report(net);
+  }
+  return reason;
+}
 
+namespace {
+
+alg::StopReason run_on_platform(const NetworkSetup& net, alg::MethodInstance& method,
+                                alg::Monitor& monitor, std::uint64_t seed, sg4::Engine& engine_ref,
+                                sg4::Host* master_host,
+                                const std::vector<sg4::Host*>& worker_hosts) {
+  sg4::Engine* engine = &engine_ref;
+  const int n = static_cast<int>(method.nodes.size());
+
+  if (net.dynamic_rounds()) {
+    if (net.pattern != Pattern::kParameterServer)
+      throw InputError("round deadlines and availability need pattern parameter_server");
+    if (net.model == "ns3")
+      throw InputError("round deadlines and availability need a flow model (not ns3)");
+    return run_dynamic(net.round_deadline_s, method, monitor, seed, *engine, master_host,
+                       worker_hosts);
+  }
   if (net.pattern != Pattern::kParameterServer && alg::partial(method))
     throw InputError("pattern " + to_string(net.pattern) +
                      ": needs every worker in every round (no partial participation)");
@@ -427,5 +525,7 @@ alg::StopReason run_simgrid(const NetworkSetup& net, alg::MethodInstance& method
     throw std::runtime_error("the simulation deadlocked before the run finished");
   return sh.reason;
 }
+
+}  // namespace
 
 }  // namespace efsim::sim

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -25,19 +26,42 @@ struct NetworkSetup {
   std::string master_option = "the scenario key platform.master";
   std::vector<std::string> workers;
   std::string workers_glob;  // if `workers` is empty: hosts matching this '*' pattern, sorted
+  // Rounds with a deadline and/or workers that go off (dynamic_runner.hpp): the round's limit
+  // (inf: none) and whether worker hosts have availability profiles.
+  double round_deadline_s = std::numeric_limits<double>::infinity();
+  bool availability = false;
+  // Energy (SimGrid's host and link energy plugins; the hosts' watts are properties of the
+  // platform file): each worker's network-interface watts while its own link carries a transfer
+  // (link energy on worker-i-link), and each worker's class for the report (-1: none).
+  bool energy = false;
+  std::vector<double> transfer_W;
+  std::vector<int> worker_class;
+  bool dynamic_rounds() const {
+    return availability || round_deadline_s < std::numeric_limits<double>::infinity();
+  }
 };
 
 // The SimGrid options for a network model (see README, "Network models").
-std::vector<std::string> simgrid_options(const std::string& model);
+// energy: SimGrid's energy plugins read the CPU model's LMM variables, which the trace-integration
+// CPU optimisation (cpu/optim:TI, the default here) does not have: they keep SimGrid's Lazy one.
+std::vector<std::string> simgrid_options(const std::string& model, bool energy = false);
 
 // Loads the platform file (in this process's SimGrid engine: call once per process) and returns
 // its master <-> worker routes, for the analysis of `efsim topology`. Throws InputError for a
 // platform SimGrid rejects, missing hosts, or a missing route.
 platforms::RoutedPlatform load_routes(const NetworkSetup& net);
 
+// Joules consumed in a run (NetworkSetup::energy): every host, and each worker's link.
+struct EnergyReport {
+  double total_J = 0, master_J = 0, workers_J = 0;
+  std::vector<double> by_class_J;  // per worker class (edge fleet); empty without classes
+};
+
 // Runs until the monitor's stop rule fires. Throws InputError for platform problems (missing
 // hosts, wrong worker count) and std::runtime_error if the simulation deadlocks.
+// With net.energy, the Joules go to *energy (and the monitor's rows carry the cumulative Joules).
 alg::StopReason run_simgrid(const NetworkSetup& net, alg::MethodInstance& method,
-                            alg::Monitor& monitor, std::uint64_t seed);
+                            alg::Monitor& monitor, std::uint64_t seed,
+                            EnergyReport* energy = nullptr);
 
 }  // namespace efsim::sim

@@ -33,7 +33,8 @@ void parse_topology(const Reader& r, const YAML::Node& n, const std::string& key
   r.check_keys(n, key,
                {"kind", "bandwidth", "latency", "master_bandwidth", "master_latency", "uplink",
                 "uplink_latency", "worker_speed", "master_speed", "racks", "k", "groups", "routers",
-                "hosts_per_router", "classes", "stragglers"});
+                "hosts_per_router", "classes", "stragglers", "round_deadline", "dynamics",
+                "master_power"});
   auto& t = p.topology;
   t.kind = kind;
   t.seed = s.seed;
@@ -99,7 +100,8 @@ void parse_topology(const Reader& r, const YAML::Node& n, const std::string& key
 void parse_star(const Reader& r, const YAML::Node& n, const std::string& key, PlatformSpec& p) {
   r.check_keys(n, key,
                {"kind", "bandwidth", "latency", "master_bandwidth", "master_latency",
-                "worker_speed", "master_speed", "stragglers"});
+                "worker_speed", "master_speed", "stragglers", "round_deadline", "dynamics",
+                "master_power"});
   auto& st = p.topology;
   if (n["bandwidth"])
     st.bandwidth_Bps = r.quantity(n["bandwidth"], key + ".bandwidth", Unit::kBandwidthBps, true);
@@ -179,6 +181,9 @@ void parse_platform(const Reader& r, const YAML::Node& n, const std::string& key
     parse_platform_file(r, n, key, dir, p);
   else
     parse_topology(r, n, key, s, p);
+  if (kind != "file")
+    parse_dynamics(r, n, key, dir, kind == "edge" ? static_cast<int>(p.topology.classes.size()) : 0,
+                   p.dynamics);
 }
 
 // kind multiclass_logistic | mlp: Fashion-MNIST-like IDX folders.

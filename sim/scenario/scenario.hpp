@@ -19,6 +19,7 @@
 #include "algorithms/wire/codec.hpp"
 #include "platforms/star.hpp"
 #include "platforms/topology.hpp"
+#include "sim/scenario/dynamics.hpp"
 
 namespace efsim::sim {
 
@@ -30,6 +31,7 @@ struct PlatformSpec {
   // description; topology.workers = problem.workers
   platforms::TopologySpec topology = platforms::star_spec();
   alg::StragglerSpec stragglers;     // any kind: slow workers (compute time only)
+  DynamicsSpec dynamics;  // generated kinds: profiles, availability, deadline, power (dynamics.hpp)
   std::string file;                  // kind == file: absolute or relative to the scenario's folder
   std::string master;                // kind == file: master host name
   std::vector<std::string> workers;  // kind == file: worker host names, in worker order

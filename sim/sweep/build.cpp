@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <stdexcept>
 
@@ -14,9 +15,23 @@
 #include "platforms/star.hpp"
 #include "platforms/topology.hpp"
 #include "sim/network/pattern.hpp"
+#include "sim/network/profiles.hpp"
 #include "sim/sweep/recorder.hpp"
 
 namespace efsim::sim {
+
+namespace {
+
+std::string methods_with_missing_upload() {
+  std::string out;
+  for (const auto& m : alg::method_registry())
+    if (!m.missing_upload.empty()) out += (out.empty() ? "" : ", ") + m.name;
+  return out;
+}
+
+bool setup_dynamic(const ResolvedRun& run) { return run.dynamic_rounds; }
+
+}  // namespace
 
 ProblemSetup build_problem(const Scenario& s) {
   const ProblemSpec& p = s.problem;
@@ -120,6 +135,24 @@ ResolvedRun resolve_run(const Scenario& s, const ProblemSetup& setup, const RunS
   r.method.seed = s.seed;
   r.method.participation = run.participation;
   r.stragglers = s.platforms[run.platform].stragglers;
+  r.dynamic_rounds = s.platforms[run.platform].dynamics.active();
+  const DynamicsSpec& dyn = s.platforms[run.platform].dynamics;
+  if (dyn.active()) {
+    const alg::MethodInfo& info = alg::find_method(run.method);
+    const std::string what = dyn.has_deadline() ? "round_deadline" : "availability";
+    const std::string where = dyn.has_deadline() ? dyn.deadline_origin : dyn.entries[0].origin;
+    if (info.missing_upload.empty())
+      throw InputError(where + ": run '" + run.id + "': method '" + run.method +
+                       "' has no paper semantics for a missing upload, so " + what +
+                       " cannot apply to it (methods that have: " + methods_with_missing_upload() +
+                       ")");
+    if (run.pattern != "parameter_server")
+      throw InputError(where + ": run '" + run.id + "': " + what +
+                       " needs pattern parameter_server");
+    if (s.platforms[run.platform].network_model == "ns3")
+      throw InputError(where + ": run '" + run.id + "': " + what +
+                       " needs a flow network model (simgrid, textbook, cm02), not ns3");
+  }
   r.seed = s.seed;
   if (const auto* glm = dynamic_cast<const alg::GlmProblem*>(setup.problem.get())) {
     for (int b : {static_cast<int>(run.param("batch")), static_cast<int>(run.param("batch_init"))})
@@ -138,6 +171,12 @@ alg::MethodInstance instantiate(const ResolvedRun& run, const ProblemSetup& setu
     if (!m.master->send_model())
       throw InputError(run.spec.origin + ": method '" + run.spec.method +
                        "' cannot send the model downlink");
+    m.model_downlink = true;
+  }
+  if (setup_dynamic(run)) {  // workers may miss rounds: whoever takes part gets the model x
+    if (!m.master->send_model())
+      throw InputError(run.spec.origin + ": method '" + run.spec.method +
+                       "' cannot send the model, which deadlines and availability need");
     m.model_downlink = true;
   }
   if (run.stragglers.fraction > 0)
@@ -173,7 +212,16 @@ NetworkSetup network_setup(const Scenario& s, const PlatformSpec& p, const std::
   net.wire = s.wire;
   if (p.kind != "file") {
     net.platform_file = xml_path;
-    write_file_atomic(net.platform_file, platform_xml(p));
+    write_file_atomic(net.platform_file,
+                      apply_dynamics(platform_xml(p), p, s.seed,
+                                     std::filesystem::path(xml_path).parent_path().string()));
+    net.round_deadline_s = p.dynamics.round_deadline_s;
+    net.availability = p.dynamics.has_availability();
+    if (p.dynamics.has_power()) {
+      net.energy = true;
+      net.transfer_W = worker_transfer_watts(p);
+      for (const WorkerNominal& w : worker_nominals(p)) net.worker_class.push_back(w.worker_class);
+    }
     net.master = platforms::master_host_name();
     for (int i = 0; i < s.problem.workers; ++i)
       net.workers.push_back(platforms::worker_host_name(i));

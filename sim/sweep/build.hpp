@@ -31,6 +31,7 @@ struct ResolvedRun {
   double gamma = 0;  // resolved stepsize
   alg::MethodSpec method;
   alg::StragglerSpec stragglers;
+  bool dynamic_rounds = false;  // a round deadline or worker availability (dynamic_runner.hpp)
   std::uint64_t seed = 1;
 };
 

@@ -27,8 +27,9 @@ void execute_run(const Scenario& s, const ProblemSetup& setup, const ResolvedRun
   alg::MethodInstance method = instantiate(run, setup);
   alg::Monitor monitor(*setup.problem, s.stop);
   alg::StopReason reason;
+  EnergyReport energy;
   try {
-    reason = run_simgrid(net, method, monitor, s.seed);
+    reason = run_simgrid(net, method, monitor, s.seed, &energy);
   } catch (const InputError& e) {
     throw InputError(s.path + ": key 'platform': " + e.what());
   }
@@ -41,9 +42,17 @@ void execute_run(const Scenario& s, const ProblemSetup& setup, const ResolvedRun
   rec.sim_time_s = last.sim_time_s;
   rec.final_f = last.f;
   rec.final_grad_norm_sq = last.grad_norm_sq;
+  if (net.energy) {
+    rec.has_energy = true;
+    rec.energy_J = energy.total_J;
+    rec.energy_master_J = energy.master_J;
+    rec.energy_workers_J = energy.workers_J;
+    rec.energy_by_class_J = energy.by_class_J;
+  }
 
   write_file_atomic((tmp_dir / "trace.csv").string(),
-                    trace_csv(monitor.trace(), alg::find_method(run.spec.method).skips_uploads));
+                    trace_csv(monitor.trace(), alg::find_method(run.spec.method).skips_uploads,
+                              run.dynamic_rounds, net.energy));
   write_file_atomic((tmp_dir / "run.json").string(), run_json(rec));
   fs::remove_all(final_dir);
   fs::rename(tmp_dir, final_dir);

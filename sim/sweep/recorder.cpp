@@ -35,10 +35,13 @@ void write_file_atomic(const std::string& path, const std::string& content) {
   fs::rename(tmp, path);
 }
 
-std::string trace_csv(const std::vector<alg::TraceRow>& trace, bool with_skips) {
+std::string trace_csv(const std::vector<alg::TraceRow>& trace, bool with_skips,
+                      bool with_participation, bool with_energy) {
   std::ostringstream os;
   os << kTraceHeader;
   if (with_skips) os << ',' << kSkipsColumn;
+  if (with_participation) os << ',' << kParticipationColumns;
+  if (with_energy) os << ',' << kEnergyColumn;
   os << '\n';
   for (const auto& r : trace) {
     os << r.round << ',' << exact(r.sim_time_s) << ',' << exact(r.f) << ',' << exact(r.grad_norm_sq)
@@ -48,6 +51,10 @@ std::string trace_csv(const std::vector<alg::TraceRow>& trace, bool with_skips) 
        << exact(r.metrics.train_accuracy) << ',' << exact(r.metrics.test_loss) << ','
        << exact(r.metrics.test_accuracy);
     if (with_skips) os << ',' << r.uploads_skipped;
+    if (with_participation)
+      os << ',' << r.participation.used << ',' << r.participation.dropped << ','
+         << r.participation.off << ',' << exact(r.participation.time_lost_s);
+    if (with_energy) os << ',' << exact(r.energy_J);
     os << '\n';
   }
   return os.str();
@@ -58,6 +65,15 @@ std::vector<alg::TraceRow> read_trace_csv(const std::string& path) {
   if (!in) throw InputError(path + ": cannot open trace");
   std::string line;
   std::getline(in, line);
+  const std::string energy_tail = std::string(",") + kEnergyColumn;
+  const bool with_energy =
+      line.size() > energy_tail.size() &&
+      line.compare(line.size() - energy_tail.size(), energy_tail.size(), energy_tail) == 0;
+  if (with_energy) line.resize(line.size() - energy_tail.size());
+  const std::string tail = std::string(",") + kParticipationColumns;
+  const bool with_participation =
+      line.size() > tail.size() && line.compare(line.size() - tail.size(), tail.size(), tail) == 0;
+  if (with_participation) line.resize(line.size() - tail.size());
   const bool with_skips = line == std::string(kTraceHeader) + "," + kSkipsColumn;
   if (line != kTraceHeader && !with_skips)
     throw InputError(path + ":1: not an efsim trace (unexpected header)");
@@ -93,6 +109,22 @@ std::vector<alg::TraceRow> read_trace_csv(const std::string& path) {
       if (!std::getline(ls, cell, ','))
         throw InputError(path + ":" + std::to_string(line_no) + ": short row");
       r.uploads_skipped = std::stol(cell);
+    }
+    if (with_participation) {
+      long* counts[] = {&r.participation.used, &r.participation.dropped, &r.participation.off};
+      for (long* c : counts) {
+        if (!std::getline(ls, cell, ','))
+          throw InputError(path + ":" + std::to_string(line_no) + ": short row");
+        *c = std::stol(cell);
+      }
+      if (!std::getline(ls, cell, ','))
+        throw InputError(path + ":" + std::to_string(line_no) + ": short row");
+      r.participation.time_lost_s = std::strtod(cell.c_str(), nullptr);
+    }
+    if (with_energy) {
+      if (!std::getline(ls, cell, ','))
+        throw InputError(path + ":" + std::to_string(line_no) + ": short row");
+      r.energy_J = std::strtod(cell.c_str(), nullptr);
     }
     rows.push_back(r);
   }
@@ -138,8 +170,16 @@ std::string run_json(const RunRecord& r) {
      << "  \"result\": {\"stop_reason\": " << json_quote(r.stop_reason)
      << ", \"rounds\": " << r.rounds << ", \"sim_time_s\": " << jnum(r.sim_time_s)
      << ", \"f\": " << jnum(r.final_f) << ", \"grad_norm_sq\": " << jnum(r.final_grad_norm_sq)
-     << "}\n"
-     << "}\n";
+     << "}";
+  if (r.has_energy) {
+    os << ",\n  \"energy\": {\"total_J\": " << jnum(r.energy_J)
+       << ", \"master_J\": " << jnum(r.energy_master_J)
+       << ", \"workers_J\": " << jnum(r.energy_workers_J) << ", \"by_class_J\": [";
+    for (std::size_t c = 0; c < r.energy_by_class_J.size(); ++c)
+      os << (c ? ", " : "") << jnum(r.energy_by_class_J[c]);
+    os << "]}";
+  }
+  os << "\n}\n";
   return os.str();
 }
 
@@ -199,6 +239,13 @@ RunRecord read_run_json(const std::string& path) {
     r.sim_time_s = num(j["result"]["sim_time_s"]);
     r.final_f = num(j["result"]["f"]);
     r.final_grad_norm_sq = num(j["result"]["grad_norm_sq"]);
+    if (const YAML::Node e = j["energy"]) {
+      r.has_energy = true;
+      r.energy_J = num(e["total_J"]);
+      r.energy_master_J = num(e["master_J"]);
+      r.energy_workers_J = num(e["workers_J"]);
+      for (const auto& c : e["by_class_J"]) r.energy_by_class_J.push_back(num(c));
+    }
     return r;
   } catch (const YAML::Exception& e) {
     throw InputError(path + ": malformed run.json: " + e.msg);
@@ -216,6 +263,7 @@ SummaryRow summarize(const RunRecord& run, const std::vector<alg::TraceRow>& tra
         row.time_to_target_s = t.sim_time_s;
         row.bits_up_to_target = t.bits_up_per_worker;
         row.bits_down_to_target = t.bits_down_per_worker;
+        if (run.has_energy) row.energy_to_target_J = t.energy_J;
         break;
       }
     }
@@ -290,11 +338,15 @@ std::string opt(const std::optional<T>& v) {
 }  // namespace
 
 std::string summary_csv(const std::vector<SummaryRow>& rows) {
+  // Energy columns only in sweeps where some run measured energy.
+  const bool energy =
+      std::any_of(rows.begin(), rows.end(), [](const SummaryRow& r) { return r.run.has_energy; });
   std::ostringstream os;
   os << "run_id,method,compressor,k,gamma,stop_reason,rounds,sim_time_s,final_grad_norm_sq,"
         "rounds_to_target,time_to_target_s,bits_up_to_target,bits_down_to_target,speedup_vs_gd,"
-        "tune_group,best_in_group,platform\n";
-  for (const auto& r : rows)
+        "tune_group,best_in_group,platform";
+  os << (energy ? ",energy_J,energy_to_target_J\n" : "\n");
+  for (const auto& r : rows) {
     os << r.run.id << ',' << r.run.method << ',' << r.run.compressor << ',' << r.run.k << ','
        << exact(r.run.gamma) << ',' << r.run.stop_reason << ',' << r.run.rounds << ','
        << exact(r.run.sim_time_s) << ',' << exact(r.run.final_grad_norm_sq) << ','
@@ -304,7 +356,12 @@ std::string summary_csv(const std::vector<SummaryRow>& rows) {
        << (r.run.tune_group.empty() ? ""
            : r.best_in_group        ? "yes"
                                     : "no")
-       << ',' << r.run.platform_name << '\n';
+       << ',' << r.run.platform_name;
+    if (energy)
+      os << ',' << (r.run.has_energy ? exact(r.run.energy_J) : "") << ','
+         << opt(r.energy_to_target_J);
+    os << '\n';
+  }
   return os.str();
 }
 

@@ -50,6 +50,11 @@ struct RunRecord {
   double sim_time_s = 0;
   double final_f = 0;
   double final_grad_norm_sq = 0;
+  // Energy (platforms with power figures): Joules of the run, of the master, of the workers
+  // (hosts and their links), and per worker class (edge fleet).
+  bool has_energy = false;
+  double energy_J = 0, energy_master_J = 0, energy_workers_J = 0;
+  std::vector<double> energy_by_class_J;
 };
 
 struct SummaryRow {
@@ -59,7 +64,8 @@ struct SummaryRow {
   std::optional<double> bits_up_to_target;
   std::optional<double> bits_down_to_target;
   std::optional<double> speedup_vs_gd;  // GD's time to target / this run's
-  bool best_in_group = false;           // the winner of its stepsize-tuning group
+  std::optional<double> energy_to_target_J;
+  bool best_in_group = false;  // the winner of its stepsize-tuning group
 };
 
 // The trace columns: cumulative simulated time and its breakdown (means over workers: waiting
@@ -75,8 +81,14 @@ void write_file_atomic(const std::string& path, const std::string& content);
 // The methods that may skip uploads (MethodInfo::skips_uploads: lag, clag) add one last column,
 // the cumulative count of skipped uploads over all workers; other traces do not have it.
 inline constexpr const char* kSkipsColumn = "uploads_skipped";
+// Runs with a round deadline or worker availability (alg::Participation, cumulative).
+inline constexpr const char* kParticipationColumns =
+    "uploads_used,uploads_dropped,workers_off,time_lost_s";
+// Runs on platforms with power figures: cumulative Joules of every host and worker link.
+inline constexpr const char* kEnergyColumn = "energy_J";
 
-std::string trace_csv(const std::vector<alg::TraceRow>& trace, bool with_skips = false);
+std::string trace_csv(const std::vector<alg::TraceRow>& trace, bool with_skips = false,
+                      bool with_participation = false, bool with_energy = false);
 // Reads either form (with or without the uploads_skipped column).
 std::vector<alg::TraceRow> read_trace_csv(const std::string& path);
 

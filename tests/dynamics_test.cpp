@@ -1,0 +1,203 @@
+// Real environments (platform.dynamics, platform.round_deadline) end to end through the efsim
+// binary, against hand-computed times under the textbook network model (latency + bytes /
+// bandwidth exactly): a bandwidth step in the middle of an upload, a round deadline just before
+// and just after the slow worker's arrival, and bad trace files rejected with file:line:key.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "sim/sweep/recorder.hpp"
+#include "sim/text.hpp"
+#include "test_util.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using efsim::test::quoted;
+using efsim::test::Result;
+using efsim::test::run_efsim;
+
+class DynamicsTest : public efsim::test::TempDirTest {
+ protected:
+  // Runs the scenario (GD, 5 rounds, d = 50) on `platform` and returns its only run's trace.
+  std::vector<efsim::alg::TraceRow> run(const std::string& name, const std::string& platform,
+                                        int workers) {
+    const std::string text =
+        "name: " + name + "\nseed: 3\nnetwork_model: textbook\nplatform:\n" + platform +
+        "problem:\n  dataset: synthetic\n  workers: " + std::to_string(workers) +
+        "\n  synthetic: {samples: 200, dim: 50, nnz_per_row: 5}\n"
+        "stop: {max_rounds: 3}\nruns: [{method: gd}]\n";
+    const std::string path = write(name + ".yaml", text);
+    const fs::path out = dir_ / ("out-" + name);
+    const Result r = run_efsim("run " + quoted(path) + " --quiet --out " + quoted(out.string()));
+    EXPECT_EQ(r.status, 0) << r.output;
+    for (const auto& e : fs::directory_iterator(out / "runs"))
+      return efsim::sim::read_trace_csv((e.path() / "trace.csv").string());
+    ADD_FAILURE() << "no run written";
+    return {};
+  }
+};
+
+// Fast hosts (compute ~1e-15 s) and a master link that costs nothing: a round-0 upload takes
+// the worker link's latency + bytes / bandwidth.
+const char* kHosts =
+    "  worker_speed: 1e18f\n  master_speed: 1e18f\n  master_bandwidth: 1e15Bps\n"
+    "  master_latency: 0s\n";
+
+TEST_F(DynamicsTest, BandwidthStepGivesTheHandComputedUploadTime) {
+  const std::string star =
+      std::string("  kind: star\n  bandwidth: 1000Bps\n  latency: 10ms\n") + kHosts;
+  const auto flat = run("flat", star, 1);
+  ASSERT_GE(flat.size(), 2u);
+  const double B = 1000, lat = 0.01;
+  const double S = (flat[1].time.up_s - lat) * B;  // the upload's bytes, from the static run
+  ASSERT_GT(S, 100);
+  // The bandwidth halves at T, while the upload is under way.
+  const double T = 0.1, f = 0.5;
+  const auto step = run("step",
+                        star +
+                            "  dynamics:\n    - workers: all\n      bandwidth: {step: "
+                            "{at: 100ms, factor: 0.5}}\n",
+                        1);
+  ASSERT_GE(step.size(), 2u);
+  const double c = step[1].time.compute_s;
+  const double sent_by_T = B * (T - c - lat);
+  const double expected_up = (T - c) + (S - sent_by_T) / (f * B);
+  EXPECT_NEAR(step[1].time.up_s, expected_up, 1e-9);
+  // No participation columns without a deadline or availability.
+  EXPECT_EQ(step.back().participation.used, 0);
+}
+
+TEST_F(DynamicsTest, DeadlineDropsTheWorkerJustPastItAndKeepsTheOneJustBefore) {
+  // Two classes that differ only in latency: worker arrivals at lat_i + S / B.
+  const std::string edge = std::string(
+                               "  kind: edge\n  classes:\n"
+                               "    - {bandwidth: 1000Bps, latency: 10ms, share: 1}\n"
+                               "    - {bandwidth: 1000Bps, latency: 300ms, share: 1}\n") +
+                           kHosts;
+  const auto all = run("all", edge, 2);
+  ASSERT_GE(all.size(), 2u);
+  const double S_over_B = all[1].time.up_s - (0.01 + 0.3) / 2;  // mean of lat_i + S/B
+  const double fast = 0.01 + S_over_B, slow = 0.3 + S_over_B;
+  auto with_deadline = [&](const std::string& name, double deadline) {
+    return run(name, edge + "  round_deadline: " + efsim::sim::exact(deadline) + "s\n", 2);
+  };
+  const auto in = with_deadline("in", slow + 1e-6);
+  ASSERT_GE(in.size(), 2u);
+  EXPECT_EQ(in[1].participation.used, 2);
+  EXPECT_EQ(in[1].participation.dropped, 0);
+  EXPECT_EQ(in[1].participation.time_lost_s, 0.0);
+  EXPECT_NEAR(in[1].sim_time_s, all[1].sim_time_s, 1e-12);
+  // The same math when everybody makes it (up to the model downlink's float32 rounding of x).
+  EXPECT_NEAR(in[1].f, all[1].f, 1e-6 * std::abs(all[1].f));
+
+  const double d = slow - 1e-6;
+  const auto out = with_deadline("out", d);
+  ASSERT_GE(out.size(), 2u);
+  EXPECT_EQ(out[1].participation.used, 1);
+  EXPECT_EQ(out[1].participation.dropped, 1);
+  EXPECT_NEAR(out[1].participation.time_lost_s, d - fast, 1e-9);
+  EXPECT_NEAR(out[1].sim_time_s, d, 1e-9);
+  // x^1 moved along the fast worker's gradient only.
+  EXPECT_GT(std::abs(out[1].f - all[1].f), 1e-4 * std::abs(all[1].f));
+}
+
+TEST_F(DynamicsTest, AnOffWorkerSitsOutAndOneGoingOffMidTransferLosesIt) {
+  const std::string edge = std::string(
+                               "  kind: edge\n  classes:\n"
+                               "    - {bandwidth: 1000Bps, latency: 10ms, share: 1}\n"
+                               "    - {bandwidth: 1000Bps, latency: 300ms, share: 1}\n") +
+                           kHosts + "  round_deadline: 10s\n";
+  const auto all = run("static", edge, 2);
+  ASSERT_GE(all.size(), 2u);
+  const double S_over_B = all[1].time.up_s - (0.01 + 0.3) / 2;
+  const double fast = 0.01 + S_over_B, slow = 0.3 + S_over_B;
+  // Class 1 is off from the start: it never takes part.
+  write("off.txt", "0 0\n");
+  const auto off = run("off",
+                       edge + "  dynamics:\n    - class: 1\n      availability: {trace: " +
+                           (dir_ / "off.txt").string() + "}\n",
+                       2);
+  ASSERT_EQ(off.size(), 4u);
+  EXPECT_EQ(off[3].participation.used, 3);
+  EXPECT_EQ(off[3].participation.off, 3);
+  EXPECT_EQ(off[3].participation.dropped, 0);
+  EXPECT_NEAR(off[1].sim_time_s, fast, 1e-9);  // the round ends with the one upload it waits for
+  // Class 1 goes off halfway through its first upload: lost; the master goes on when it knows.
+  const double T = (fast + slow) / 2;
+  write("drop.txt", "0 1\n" + efsim::sim::exact(T) + " 0\n");
+  const auto lost = run("lost",
+                        edge + "  dynamics:\n    - class: 1\n      availability: {trace: " +
+                            (dir_ / "drop.txt").string() + "}\n",
+                        2);
+  ASSERT_EQ(lost.size(), 4u);
+  EXPECT_EQ(lost[1].participation.used, 1);
+  EXPECT_EQ(lost[1].participation.dropped, 1);
+  EXPECT_EQ(lost[1].participation.off, 0);
+  EXPECT_NEAR(lost[1].participation.time_lost_s, T - fast, 1e-9);
+  EXPECT_NEAR(lost[1].sim_time_s, T, 1e-9);
+  EXPECT_EQ(lost[3].participation.off, 2);  // off for the rounds after
+}
+
+TEST_F(DynamicsTest, EnergyOfOneWorkerOneTransferOneComputationIsWattsTimesSeconds) {
+  // One worker computes for c seconds, uploads S bytes over a 1000 B/s link (no latency: the
+  // link is busy for exactly S / B), the master aggregates for m seconds; the run ends at T.
+  const std::string star =
+      "  kind: star\n  bandwidth: 1000Bps\n  latency: 0s\n  worker_speed: 1e6f\n"
+      "  master_speed: 1e6f\n  master_bandwidth: 1e15Bps\n  master_latency: 0s\n"
+      "  master_power: {idle: 50, busy: 200}\n"
+      "  dynamics:\n    - workers: all\n      power: {idle: 0.5, busy: 3, transfer: 1.5}\n";
+  const auto t = run("energy", star, 1);
+  ASSERT_GE(t.size(), 2u);
+  const double T = t[1].sim_time_s, c = t[1].time.compute_s, up = t[1].time.up_s,
+               m = t[1].time.master_s;
+  ASSERT_GT(c, 0);
+  ASSERT_GT(up, 0);
+  ASSERT_GT(m, 0);
+  EXPECT_NEAR(T, c + up + m, 1e-12);
+  const double worker = 3 * c + 0.5 * (T - c) + 1.5 * up;
+  const double master = 200 * m + 50 * (T - m);
+  EXPECT_NEAR(t[1].energy_J, worker + master, 1e-9 * (worker + master));
+  EXPECT_EQ(t[0].energy_J, 0.0);
+  // The round-by-round Joules of later rows keep growing.
+  EXPECT_GT(t.back().energy_J, t[1].energy_J);
+}
+
+TEST_F(DynamicsTest, BadTraceFilesAndMethodsWithoutSemanticsAreRejected) {
+  write("bw.txt", "0 1\n5 0.5\n3 x\n");
+  const std::string text =
+      "name: bad\nnetwork_model: textbook\nplatform:\n  kind: star\n  dynamics:\n"
+      "    - workers: all\n      bandwidth: {trace: bw.txt}\n"
+      "problem:\n  dataset: synthetic\n  workers: 2\n"
+      "  synthetic: {samples: 200, dim: 50, nnz_per_row: 5}\nruns: [{method: gd}]\n";
+  const std::string path = write("bad.yaml", text);
+  Result r = run_efsim("run " + quoted(path) + " --check");
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find(path + ":7: key 'platform.dynamics.0.bandwidth.trace'"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("bw.txt:3: 'x' is not a number"), std::string::npos) << r.output;
+
+  const std::string missing =
+      write("missing.yaml", text.substr(0, text.find("bw.txt")) + "absent.txt}\n" +
+                                text.substr(text.find("problem:")));
+  r = run_efsim("run " + quoted(missing) + " --check");
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("cannot read trace file"), std::string::npos) << r.output;
+
+  const std::string ef =
+      write("ef.yaml",
+            "name: ef\nnetwork_model: textbook\nplatform:\n  kind: star\n  round_deadline: 2s\n"
+            "problem:\n  dataset: synthetic\n  workers: 2\n"
+            "  synthetic: {samples: 200, dim: 50, nnz_per_row: 5}\n"
+            "runs: [{method: ef, compressor: {kind: top_k, k: 2}}]\n");
+  r = run_efsim("run " + quoted(ef) + " --out " + quoted((dir_ / "out-ef").string()));
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("no paper semantics for a missing upload"), std::string::npos)
+      << r.output;
+}
+
+}  // namespace
