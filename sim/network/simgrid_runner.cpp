@@ -389,7 +389,7 @@ class EnergyMeter {
       if (i < net.worker_class.size() && net.worker_class[i] >= 0)
         r.by_class_J[net.worker_class[i]] += j;
     }
-    r.total_J = r.master_J + r.workers_J;
+    r.total_J = total_J();  // summed as the trace's energy_J is: the same bits
     return r;
   }
 
