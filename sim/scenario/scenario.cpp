@@ -30,11 +30,11 @@ namespace {
 void parse_topology(const Reader& r, const YAML::Node& n, const std::string& key, const Scenario& s,
                     PlatformSpec& p) {
   const std::string& kind = p.kind;
-  r.check_keys(n, key,
-               {"kind", "bandwidth", "latency", "master_bandwidth", "master_latency", "uplink",
-                "uplink_latency", "worker_speed", "master_speed", "racks", "k", "groups", "routers",
-                "hosts_per_router", "classes", "stragglers", "round_deadline", "dynamics",
-                "master_power"});
+  r.check_keys(
+      n, key,
+      {"kind", "bandwidth", "latency", "master_bandwidth", "master_latency", "uplink",
+       "uplink_latency", "worker_speed", "master_speed", "racks", "k", "groups", "routers",
+       "hosts_per_router", "classes", "stragglers", "round_deadline", "dynamics", "master_power"});
   auto& t = p.topology;
   t.kind = kind;
   t.seed = s.seed;
@@ -98,10 +98,10 @@ void parse_topology(const Reader& r, const YAML::Node& n, const std::string& key
 
 // kind star: the worker and master links and speeds.
 void parse_star(const Reader& r, const YAML::Node& n, const std::string& key, PlatformSpec& p) {
-  r.check_keys(n, key,
-               {"kind", "bandwidth", "latency", "master_bandwidth", "master_latency",
-                "worker_speed", "master_speed", "stragglers", "round_deadline", "dynamics",
-                "master_power"});
+  r.check_keys(
+      n, key,
+      {"kind", "bandwidth", "latency", "master_bandwidth", "master_latency", "worker_speed",
+       "master_speed", "stragglers", "round_deadline", "dynamics", "master_power"});
   auto& st = p.topology;
   if (n["bandwidth"])
     st.bandwidth_Bps = r.quantity(n["bandwidth"], key + ".bandwidth", Unit::kBandwidthBps, true);
