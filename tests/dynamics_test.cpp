@@ -200,4 +200,49 @@ TEST_F(DynamicsTest, BadTraceFilesAndMethodsWithoutSemanticsAreRejected) {
       << r.output;
 }
 
+// Every new key is validated with the scenario's file, line and key, exit 2, before any run.
+TEST_F(DynamicsTest, BadKeysNameTheirLineAndKey) {
+  struct Case {
+    std::string platform, key, message;
+  };
+  const std::string edge =
+      "  kind: edge\n  classes:\n    - {bandwidth: 1Mbps, latency: 1ms, share: 1}\n";
+  const std::vector<Case> cases = {
+      {edge + "  dynamics:\n    - class: 1\n      speed: {step: {at: 1s, factor: 0.5}}\n",
+       "platform.dynamics.0.class", "out of range"},
+      {edge + "  dynamics:\n    - workers: all\n      availability: {step: {at: 1s, factor: 0}}\n",
+       "platform.dynamics", "availability needs platform.round_deadline"},
+      {edge + "  round_deadline: 1s\n  dynamics:\n    - workers: all\n"
+              "      availability: {step: {at: 1s, factor: 0.5}}\n",
+       "platform.dynamics.0.availability.step.factor", "0 (off) or 1 (on)"},
+      {edge + "  dynamics:\n    - workers: all\n      power: {idle: 1, busy: 2}\n",
+       "platform.master_power", "required with the workers' power"},
+      {edge + "  master_power: {idle: 1, busy: 2}\n  dynamics:\n    - workers: all\n"
+              "      power: {idle: 3, busy: 2}\n",
+       "platform.dynamics.0.power.busy", "must be >= idle"},
+      {edge + "  dynamics:\n    - workers: all\n      bandwidth: {diurnal: {period: 1h}, step: "
+              "{at: 1s, factor: 2}}\n",
+       "platform.dynamics.0.bandwidth", "exactly one of"},
+      {edge + "  dynamics:\n    - workers: all\n      bandwidth: {markov: {mean_on: 1s, "
+              "mean_off: 1s}}\n",
+       "platform.dynamics.0.bandwidth.markov", "needs low"},
+      {edge + "  round_deadline: -1s\n", "platform.round_deadline", ""},
+      {"  kind: file\n  file: x.xml\n  master: m\n  workers: [a]\n  dynamics: []\n",
+       "platform.dynamics", "only for generated platforms"},
+  };
+  write("x.xml", "<platform/>");
+  for (std::size_t c = 0; c < cases.size(); ++c) {
+    const std::string text =
+        "name: bad\nnetwork_model: textbook\nplatform:\n" + cases[c].platform +
+        "problem:\n  dataset: synthetic\n  workers: 2\n"
+        "  synthetic: {samples: 200, dim: 50, nnz_per_row: 5}\nruns: [{method: gd}]\n";
+    const std::string path = write("bad" + std::to_string(c) + ".yaml", text);
+    const Result r = run_efsim("run " + quoted(path) + " --check");
+    EXPECT_EQ(r.status, 2) << c << ": " << r.output;
+    EXPECT_NE(r.output.find(path + ":"), std::string::npos) << c << ": " << r.output;
+    EXPECT_NE(r.output.find("key '" + cases[c].key), std::string::npos) << c << ": " << r.output;
+    EXPECT_NE(r.output.find(cases[c].message), std::string::npos) << c << ": " << r.output;
+  }
+}
+
 }  // namespace

@@ -124,7 +124,14 @@ void parse_star(const Reader& r, const YAML::Node& n, const std::string& key, Pl
 // kind file: a SimGrid XML file, the master host and the worker hosts.
 void parse_platform_file(const Reader& r, const YAML::Node& n, const std::string& key,
                          const std::string& dir, PlatformSpec& p) {
-  r.check_keys(n, key, {"kind", "file", "master", "workers", "stragglers"});
+  r.check_keys(n, key,
+               {"kind", "file", "master", "workers", "stragglers", "round_deadline", "dynamics",
+                "master_power"});
+  for (const char* k : {"dynamics", "master_power"})
+    if (n[k])
+      r.fail(n[k], key + "." + k,
+             "only for generated platforms; a platform file carries its own profiles "
+             "(bandwidth_file, speed_file, state_file) and host properties");
   if (!n["file"]) r.fail(n, key + ".file", "required for platform kind 'file'");
   if (!n["master"])
     r.fail(n, key + ".master", "required for platform kind 'file' (the master host's name)");
@@ -181,9 +188,8 @@ void parse_platform(const Reader& r, const YAML::Node& n, const std::string& key
     parse_platform_file(r, n, key, dir, p);
   else
     parse_topology(r, n, key, s, p);
-  if (kind != "file")
-    parse_dynamics(r, n, key, dir, kind == "edge" ? static_cast<int>(p.topology.classes.size()) : 0,
-                   p.dynamics);
+  parse_dynamics(r, n, key, dir, kind == "edge" ? static_cast<int>(p.topology.classes.size()) : 0,
+                 p.dynamics);
 }
 
 // kind multiclass_logistic | mlp: Fashion-MNIST-like IDX folders.

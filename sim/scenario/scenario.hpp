@@ -30,10 +30,10 @@ struct PlatformSpec {
   // star and the generated kinds (tree | ring | torus | fat_tree | dragonfly | edge): one
   // description; topology.workers = problem.workers
   platforms::TopologySpec topology = platforms::star_spec();
-  alg::StragglerSpec stragglers;  // any kind: slow workers (compute time only)
-  DynamicsSpec dynamics;  // generated kinds: profiles, availability, deadline, power (dynamics.hpp)
-  std::string file;       // kind == file: absolute or relative to the scenario's folder
-  std::string master;     // kind == file: master host name
+  alg::StragglerSpec stragglers;     // any kind: slow workers (compute time only)
+  DynamicsSpec dynamics;             // generated kinds: round_deadline, dynamics, master_power
+  std::string file;                  // kind == file: absolute or relative to the scenario's folder
+  std::string master;                // kind == file: master host name
   std::vector<std::string> workers;  // kind == file: worker host names, in worker order
   std::string workers_glob;          // kind == file: or a '*' pattern, hosts sorted by name
   std::string file_origin;           // kind == file: "file:line" and key of `file`, for errors

@@ -226,6 +226,7 @@ NetworkSetup network_setup(const Scenario& s, const PlatformSpec& p, const std::
     for (int i = 0; i < s.problem.workers; ++i)
       net.workers.push_back(platforms::worker_host_name(i));
   } else {
+    net.round_deadline_s = p.dynamics.round_deadline_s;
     net.platform_file = p.file;
     net.master = p.master;
     net.workers = p.workers;
