@@ -71,6 +71,55 @@ TEST_F(DynamicsTest, BandwidthStepGivesTheHandComputedUploadTime) {
   EXPECT_EQ(step.back().participation.used, 0);
 }
 
+TEST_F(DynamicsTest, SpeedAndLatencyProfilesScaleComputeAndLatency) {
+  // Slow hosts (the computation takes measurable time) and a 10 ms link.
+  const std::string star =
+      "  kind: star\n  bandwidth: 1000Bps\n  latency: 10ms\n  worker_speed: 1e6f\n"
+      "  master_speed: 1e18f\n  master_bandwidth: 1e15Bps\n  master_latency: 0s\n";
+  const auto flat = run("flat2", star, 1);
+  // From time 0: half the speed, three times the latency.
+  const auto slow = run("slow",
+                        star +
+                            "  dynamics:\n    - workers: all\n"
+                            "      speed: {step: {at: 0s, factor: 0.5}}\n"
+                            "      latency: {step: {at: 0s, factor: 3}}\n",
+                        1);
+  ASSERT_GE(flat.size(), 2u);
+  ASSERT_GE(slow.size(), 2u);
+  ASSERT_GT(flat[1].time.compute_s, 1e-6);
+  EXPECT_NEAR(slow[1].time.compute_s, 2 * flat[1].time.compute_s, 1e-12);
+  EXPECT_NEAR(slow[1].time.up_s, flat[1].time.up_s + 2 * 0.01, 1e-9);
+}
+
+TEST_F(DynamicsTest, SameScenarioSameBytes) {
+  const std::string edge =
+      std::string(
+          "  kind: edge\n  classes:\n"
+          "    - {bandwidth: 2000Bps, latency: 10ms, share: 1}\n"
+          "    - {bandwidth: 1000Bps, latency: 50ms, share: 1}\n  round_deadline: 400ms\n"
+          "  master_power: {idle: 10, busy: 20}\n  dynamics:\n    - workers: all\n"
+          "      power: {idle: 1, busy: 2, transfer: 0.5}\n"
+          "      bandwidth: {diurnal: {period: 5s, min: 0.3, steps: 8}}\n"
+          "    - class: 1\n      availability: {markov: {mean_on: 1s, mean_off: 1s}}\n") +
+      kHosts;
+  const auto a = run("det-a", edge, 4);
+  const auto b = run("det-b", edge, 4);
+  ASSERT_EQ(a.size(), b.size());
+  // The trace and run.json's energy (run.json also names the scenario, which differs here).
+  const auto text = [](const std::string& dir) {
+    for (const auto& e : fs::directory_iterator(dir + "/runs")) {
+      const std::string json = efsim::test::slurp((e.path() / "run.json").string());
+      return efsim::test::slurp((e.path() / "trace.csv").string()) +
+             json.substr(json.find("\"energy\""));
+    }
+    return std::string();
+  };
+  const std::string ta = text((dir_ / "out-det-a").string());
+  EXPECT_FALSE(ta.empty());
+  EXPECT_EQ(ta, text((dir_ / "out-det-b").string()));
+  EXPECT_GT(a.back().participation.off + a.back().participation.dropped, 0);  // it did vary
+}
+
 TEST_F(DynamicsTest, DeadlineDropsTheWorkerJustPastItAndKeepsTheOneJustBefore) {
   // Two classes that differ only in latency: worker arrivals at lat_i + S / B.
   const std::string edge = std::string(

@@ -213,11 +213,11 @@ void check_routes(const NetworkSetup& net, const Traffic& traffic, sg4::Host* ma
 
 }  // namespace
 
-std::vector<std::string> simgrid_options(const std::string& model, bool energy) {
+std::vector<std::string> simgrid_options(const std::string& model, bool lazy_cpu) {
   // cpu/optim:TI: the CPU model's trace-integration update, exact for hosts of constant speed
   // (all of ours) and about 4 % faster per round than the default lazy one on a9a.
   std::vector<std::string> opts = {"--log=root.thres:critical"};
-  if (!energy) opts.push_back("--cfg=cpu/optim:TI");  // energy: measured to crash with TI
+  if (!lazy_cpu) opts.push_back("--cfg=cpu/optim:TI");
   if (model == "textbook") {
     // latency + bytes / bandwidth exactly: no TCP calibration factors, no cross-traffic, no TCP
     // window cap. The cap is lifted with a huge gamma, not with 0: in SimGrid 3.32,
@@ -239,7 +239,8 @@ namespace {
 std::unique_ptr<sg4::Engine> make_engine(const NetworkSetup& net,
                                          std::optional<Ns3LinkedHosts>* ns3_links = nullptr) {
   std::vector<std::string> args = {"efsim"};
-  for (const auto& o : simgrid_options(net.model, net.energy)) args.push_back(o);
+  for (const auto& o : simgrid_options(net.model, net.energy || net.speed_profiles))
+    args.push_back(o);
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

@@ -34,6 +34,7 @@ struct NetworkSetup {
   // platform file): each worker's network-interface watts while its own link carries a transfer
   // (link energy on worker-i-link), and each worker's class for the report (-1: none).
   bool energy = false;
+  bool speed_profiles = false;  // some worker host's speed changes over time
   std::vector<double> transfer_W;
   std::vector<int> worker_class;
   bool dynamic_rounds() const {
@@ -42,9 +43,10 @@ struct NetworkSetup {
 };
 
 // The SimGrid options for a network model (see README, "Network models").
-// energy: SimGrid's energy plugins read the CPU model's LMM variables, which the trace-integration
-// CPU optimisation (cpu/optim:TI, the default here) does not have: they keep SimGrid's Lazy one.
-std::vector<std::string> simgrid_options(const std::string& model, bool energy = false);
+// lazy_cpu: keep SimGrid's Lazy CPU optimisation instead of trace integration (cpu/optim:TI, the
+// default here), which the energy plugins cannot read (they crash on its actions) and which
+// takes only repeating speed profiles (it asserts so): both measured in SimGrid 3.32.
+std::vector<std::string> simgrid_options(const std::string& model, bool lazy_cpu = false);
 
 // Loads the platform file (in this process's SimGrid engine: call once per process) and returns
 // its master <-> worker routes, for the analysis of `efsim topology`. Throws InputError for a

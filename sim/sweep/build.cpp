@@ -217,6 +217,8 @@ NetworkSetup network_setup(const Scenario& s, const PlatformSpec& p, const std::
                                      std::filesystem::path(xml_path).parent_path().string()));
     net.round_deadline_s = p.dynamics.round_deadline_s;
     net.availability = p.dynamics.has_availability();
+    for (const DynamicsEntry& e : p.dynamics.entries)
+      if (e.speed.active()) net.speed_profiles = true;
     if (p.dynamics.has_power()) {
       net.energy = true;
       net.transfer_W = worker_transfer_watts(p);
