@@ -34,6 +34,83 @@ def same(a, b):
     return a == b
 
 
+DYNAMIC = """seed: 4
+network_model: textbook
+platform:
+  kind: edge
+  classes:
+    - {bandwidth: 1Mbps, latency: 10ms, share: 1}
+    - {bandwidth: 100kbps, latency: 50ms, share: 1}
+  round_deadline: 50ms
+  master_power: {idle: 10, busy: 20}
+  dynamics:
+    - workers: all
+      power: {idle: 1, busy: 2, transfer: 0.5}
+problem:
+  dataset: synthetic
+  synthetic: {samples: 400, dim: 100, nnz_per_row: 10}
+  workers: 4
+stop: {max_rounds: 20}
+runs:
+  - method: gd
+  - method: ef21
+    compressor: {kind: top_k, k: 5}
+"""
+
+LAZY = """seed: 4
+network_model: textbook
+problem:
+  dataset: synthetic
+  synthetic: {samples: 400, dim: 100, nnz_per_row: 10}
+  workers: 4
+stop: {max_rounds: 20}
+runs:
+  - method: clag
+    compressor: {kind: top_k, k: 5}
+    zeta: 1
+"""
+
+
+class LoadOptionalColumns(unittest.TestCase):
+    """Columns efsim appends only for some runs (participation, energy, skipped uploads): read
+    with their dtypes, <NA> where a run has none, and a foreign column is still an error."""
+
+    def test_participation_energy_and_skips(self):
+        out = SWEEPS.run("dynamic", DYNAMIC, report=False)
+        res = efsim.load(out)
+        self.assertIn("energy_J", res.summary.columns)
+        self.assertIn("energy_to_target_J", res.summary.columns)
+        for col in ("uploads_used", "uploads_dropped", "workers_off", "time_lost_s", "energy_J"):
+            self.assertIn(col, res.traces.columns, col)
+        self.assertEqual(str(res.traces["uploads_used"].dtype), "Int64")
+        for run_id in res.summary["run_id"]:
+            with open(os.path.join(out, "runs", run_id, "trace.csv"), newline="") as f:
+                rows = list(csv.DictReader(f))
+            t = res.trace(run_id)
+            self.assertEqual(len(t), len(rows))
+            for i, r in enumerate(rows):
+                self.assertEqual(int(t["uploads_used"].iloc[i]), int(r["uploads_used"]))
+                self.assertEqual(float(t["energy_J"].iloc[i]), float(r["energy_J"]))
+        lazy_out = SWEEPS.run("lazy", LAZY, report=False)
+        lazy = efsim.load(lazy_out)
+        self.assertNotIn("energy_J", lazy.summary.columns)
+        with open(os.path.join(lazy_out, "runs", "clag-top_k5-x1-z1", "trace.csv"),
+                  newline="") as f:
+            rows = list(csv.DictReader(f))
+        skipped = lazy.trace("clag-top_k5-x1-z1")["uploads_skipped"]
+        self.assertEqual([int(v) for v in skipped], [int(r["uploads_skipped"]) for r in rows])
+        gd = res.trace("gd-identity-x1")
+        self.assertGreater(int(gd["uploads_dropped"].iloc[-1]), 0)  # the slow class misses
+        trace = os.path.join(out, "runs", "gd-identity-x1", "trace.csv")
+        with open(trace) as f:
+            text = f.read()
+        with open(trace, "w") as f:
+            f.write(text.replace("energy_J", "joules", 1))
+        with self.assertRaises(efsim.LoadError) as e:
+            efsim.load(out)
+        self.assertIn(trace + ":1: unexpected header", str(e.exception))
+
+
 class Load(unittest.TestCase):
     def setUp(self):
         self.res = efsim.load(SWEEPS.few)
