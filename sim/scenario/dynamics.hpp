@@ -2,7 +2,7 @@
 // `platform.master_power`): links and hosts whose bandwidth and speed change over time, workers
 // that come and go, rounds that close at a deadline, and device power for the energy report.
 // Plain structs and their
-// parsing; sim/network/profiles turns them into SimGrid profiles, sim/network/dynamic_runner
+// parsing; sim/sweep/profiles turns them into SimGrid profiles, sim/network/dynamic_runner
 // runs the rounds.
 #pragma once
 

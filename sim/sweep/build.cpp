@@ -15,7 +15,7 @@
 #include "platforms/star.hpp"
 #include "platforms/topology.hpp"
 #include "sim/network/pattern.hpp"
-#include "sim/network/profiles.hpp"
+#include "sim/sweep/profiles.hpp"
 #include "sim/sweep/recorder.hpp"
 
 namespace efsim::sim {

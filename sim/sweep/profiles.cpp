@@ -1,4 +1,4 @@
-#include "sim/network/profiles.hpp"
+#include "sim/sweep/profiles.hpp"
 
 #include <cmath>
 #include <cstdio>
