@@ -20,6 +20,9 @@ class DcgdNode final : public NodeBase {
     local_gradient(rng);
     return compress_encode(grad_, rng, c_);
   }
+  // A worker rebuilt for a later round of its own (MethodInstance::make_node): past its first
+  // step (batch_init), the only thing a DCGD worker carries between rounds besides its stream.
+  void resume() { first_step_ = false; }
 
  private:
   Compressed c_;
@@ -48,6 +51,16 @@ MethodInstance make_dcgd(const MethodSpec& s, const Problem& p, const Compressor
     m.sampling = sampling;
   }
   m.master = std::move(master);
+  if (s.participation.sampled_only) {
+    // A population: each round's workers are built when sampled (under partial participation a
+    // worker receives the model, so its own replica carries nothing over).
+    m.make_node = [&p, &C, s, x0](int i, bool stepped) -> std::unique_ptr<Node> {
+      auto node = std::make_unique<DcgdNode>(p.local(i), C, s, x0);
+      if (stepped) node->resume();
+      return node;
+    };
+    return m;
+  }
   for (int i = 0; i < p.num_workers(); ++i)
     m.nodes.push_back(std::make_unique<DcgdNode>(p.local(i), C, s, x0));
   return m;

@@ -7,6 +7,7 @@
 // master, so the replicas of x agree bit for bit. Nothing here knows about time or hosts.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -102,6 +103,11 @@ struct MethodInstance {
   // The uploads add up elementwise (PowerSGD's factors): ring_allreduce moves chunks of the
   // upload's own size instead of the dense aggregate's.
   bool summable_uploads = false;
+  // A population (ParticipationSpec::sampled_only): `nodes` is empty and make_node(i, stepped)
+  // builds worker i for a round it is sampled in; stepped: it has taken part before. Its random
+  // stream is the runner's to keep (worker_rng). Valid while the problem, compressor and
+  // spec it was made from live.
+  std::function<std::unique_ptr<Node>(int, bool)> make_node;
 };
 
 struct MethodInfo {

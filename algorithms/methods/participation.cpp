@@ -29,4 +29,10 @@ std::vector<char> Sampling::participants(long round) const {
   return in;
 }
 
+std::vector<std::int32_t> Sampling::sampled(long round) const {
+  assert(spec_.tau > 0);
+  Rng rng(derive_seed(seed_, static_cast<std::uint64_t>(round), 11));
+  return sample_without_replacement(rng, n_, spec_.tau);
+}
+
 }  // namespace efsim::alg

@@ -16,6 +16,10 @@ namespace efsim::alg {
 struct ParticipationSpec {
   std::vector<double> p;  // independent sampling: one probability per worker, or one for all
   int tau = 0;            // tau-nice sampling when > 0
+  // Only the clients of a round exist (a population of clients): the method builds no node up
+  // front, only MethodInstance::make_node (tau-nice sampling; methods whose nodes carry nothing
+  // from one of their rounds to the next but their random stream, see MethodInfo).
+  bool sampled_only = false;
   bool full() const { return tau == 0 && (p.empty() || (p.size() == 1 && p[0] == 1.0)); }
 };
 
@@ -24,8 +28,12 @@ class Sampling {
   Sampling(const ParticipationSpec& spec, int n, std::uint64_t seed);
   // 1 for the workers of round k.
   std::vector<char> participants(long round) const;
+  // The workers of round k in ascending order (tau-nice sampling only): the same set as
+  // participants(k), in O(tau) instead of O(n).
+  std::vector<std::int32_t> sampled(long round) const;
   double probability(int i) const { return p_[i]; }
   bool full() const { return full_; }
+  int population() const { return n_; }
 
  private:
   ParticipationSpec spec_;

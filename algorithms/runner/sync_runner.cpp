@@ -2,11 +2,14 @@
 
 namespace efsim::alg {
 
+Rng worker_rng(std::uint64_t seed, int i) {
+  return Rng(derive_seed(seed, static_cast<std::uint64_t>(i), 7));
+}
+
 std::vector<Rng> worker_rngs(std::uint64_t seed, int n) {
   std::vector<Rng> rngs;
   rngs.reserve(n);
-  for (int i = 0; i < n; ++i)
-    rngs.emplace_back(derive_seed(seed, static_cast<std::uint64_t>(i), 7));
+  for (int i = 0; i < n; ++i) rngs.push_back(worker_rng(seed, i));
   return rngs;
 }
 

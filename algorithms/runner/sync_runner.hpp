@@ -29,6 +29,8 @@ class RoundClock {
 
 // Worker i's random stream for a run: every runner uses these.
 std::vector<Rng> worker_rngs(std::uint64_t seed, int n);
+// Worker i's stream alone (worker_rngs(seed, n)[i]).
+Rng worker_rng(std::uint64_t seed, int i);
 
 // The protocol's partial-participation rules, shared by every runner: who takes part in a round
 // (everybody without a sampling), and what they receive (the model under partial

@@ -120,7 +120,7 @@ alg::ParticipationSpec parse_participation(const Reader& r, const YAML::Node& pp
                                            const std::string& pk, int workers) {
   alg::ParticipationSpec participation;
   if (!pp) return participation;
-  r.check_keys(pp, pk, {"p", "tau"});
+  r.check_keys(pp, pk, {"p", "tau", "materialize"});
   if (pp["p"] && pp["tau"])
     r.fail(pp, pk, "give p (independent sampling) or tau (tau-nice), not both");
   if (pp["tau"]) {
@@ -139,6 +139,11 @@ alg::ParticipationSpec parse_participation(const Reader& r, const YAML::Node& pp
     }
   } else {
     r.fail(pp, pk, "give p or tau");
+  }
+  if (const YAML::Node m = pp["materialize"]) {
+    participation.sampled_only = r.choice(m, pk + ".materialize", {"all", "sampled"}) == "sampled";
+    if (participation.sampled_only && participation.tau == 0)
+      r.fail(m, pk + ".materialize", "'sampled' needs tau-nice sampling (tau), not p");
   }
   return participation;
 }
@@ -286,6 +291,18 @@ std::vector<RunSpec> expand_entry(const Reader& r, const YAML::Node& entry, cons
   const auto downlinks =
       choice_axis(r, entry["downlink"], base + ".downlink", "aggregate", {"aggregate", "model"});
   check_traffic(r, entry, base, !participation.full(), patterns, downlinks);
+  if (participation.sampled_only)  // the slots take each round's clients (slot_runner.hpp)
+    for (const PlatformSpec& p : s.platforms) {
+      const YAML::Node m = entry["participation"]["materialize"];
+      if (p.kind != "star" && p.kind != "edge")
+        r.fail(m, base + ".participation.materialize",
+               "'sampled' needs a generated star or edge platform (platform '" +
+                   (p.name.empty() ? p.kind : p.name) + "' is " + p.kind +
+                   "): a client's place in other topologies is its own");
+      if (p.network_model == "ns3")
+        r.fail(m, base + ".participation.materialize",
+               "'sampled' re-targets links between rounds: not under network_model ns3");
+    }
   check_methods(r, entry, base, methods, entry["participation"] && !participation.full(), patterns,
                 downlinks);
   for (const auto& m : methods) {  // methods that compress by themselves, with summable uploads

@@ -3,10 +3,16 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <memory>
 
 #include "algorithms/core/error.hpp"
+#include "algorithms/runner/population_runner.hpp"
+#include "algorithms/runner/sync_runner.hpp"
+#include "platforms/slots.hpp"
 #include "platforms/star.hpp"
 #include "sim/network/simgrid_runner.hpp"
+#include "sim/network/slot_runner.hpp"
+#include "sim/network/star_fluid.hpp"
 
 namespace efsim::sim {
 
@@ -21,15 +27,44 @@ void execute_run(const Scenario& s, const ProblemSetup& setup, const ResolvedRun
   fs::create_directories(tmp_dir);
 
   const PlatformSpec& platform = s.platforms[run.spec.platform];
-  NetworkSetup net = network_setup(s, platform, (tmp_dir / "platform.xml").string());
-  net.pattern = parse_pattern(run.spec.pattern);
+  // A population (participation materialize: sampled) runs on a pool of slot hosts
+  // (slot_runner.hpp); network_model analytic without SimGrid (star_fluid.hpp). Neither takes
+  // dynamics (the scenario refuses them).
+  const bool population = run.spec.participation.sampled_only;
+  const bool analytic = platform.network_model == "analytic";
+  NetworkSetup net;
+  std::unique_ptr<platforms::ClientClasses> classes;
+  if (population) {
+    classes = std::make_unique<platforms::ClientClasses>(platform.topology,
+                                                         setup.problem->num_workers());
+    net.model = platform.network_model;
+    net.wire = s.wire;
+    net.platform_file = (tmp_dir / "platform.xml").string();
+    write_file_atomic(net.platform_file, platforms::slots_platform_xml(
+                                             platform.topology, *classes,
+                                             run.spec.participation.tau));
+  } else {
+    net = network_setup(s, platform, (tmp_dir / "platform.xml").string());
+    net.pattern = parse_pattern(run.spec.pattern);
+  }
 
   alg::MethodInstance method = instantiate(run, setup);
   alg::Monitor monitor(*setup.problem, s.stop);
   alg::StopReason reason;
   EnergyReport energy;
   try {
-    reason = run_simgrid(net, method, monitor, s.seed, &energy);
+    if (population && analytic) {
+      FluidStarClock clock(platform.topology, setup.problem->num_workers());
+      reason = alg::run_sync_population(method, monitor, s.seed, &clock);
+    } else if (population) {
+      reason = run_simgrid_slots(net, *classes, run.spec.participation.tau, method, monitor,
+                                 s.seed);
+    } else if (analytic) {
+      FluidStarClock clock(platform.topology, setup.problem->num_workers());
+      reason = alg::run_sync(method, monitor, s.seed, &clock);
+    } else {
+      reason = run_simgrid(net, method, monitor, s.seed, &energy);
+    }
   } catch (const InputError& e) {
     throw InputError(s.path + ": key 'platform': " + e.what());
   }

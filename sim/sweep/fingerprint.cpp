@@ -104,6 +104,7 @@ std::string run_fingerprint(const std::string& inputs, const ResolvedRun& run) {
   }
   os << ' ' << run.spec.participation.tau;
   for (double p : run.spec.participation.p) os << ' ' << exact(p);
+  if (run.spec.participation.sampled_only) os << " sampled";
   os << "\n";
   return hex16(fnv1a(os.str()));
 }
