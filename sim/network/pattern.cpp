@@ -32,7 +32,7 @@ Pattern parse_pattern(const std::string& name) {
 }
 
 const std::vector<std::string>& network_model_names() {
-  static const std::vector<std::string> names = {"simgrid", "cm02", "textbook", "ns3"};
+  static const std::vector<std::string> names = {"simgrid", "cm02", "textbook", "ns3", "analytic"};
   return names;
 }
 

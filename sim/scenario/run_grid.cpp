@@ -291,6 +291,13 @@ std::vector<RunSpec> expand_entry(const Reader& r, const YAML::Node& entry, cons
   const auto downlinks =
       choice_axis(r, entry["downlink"], base + ".downlink", "aggregate", {"aggregate", "model"});
   check_traffic(r, entry, base, !participation.full(), patterns, downlinks);
+  for (const PlatformSpec& p : s.platforms)  // star_fluid.hpp: parameter-server rounds
+    if (p.network_model == "analytic")
+      for (const auto& pattern : patterns)
+        if (pattern != "parameter_server")
+          r.fail(entry["pattern"], base + ".pattern",
+                 "'" + pattern +
+                     "' needs SimGrid: network_model analytic computes parameter-server rounds");
   if (participation.sampled_only)  // the slots take each round's clients (slot_runner.hpp)
     for (const PlatformSpec& p : s.platforms) {
       const YAML::Node m = entry["participation"]["materialize"];
@@ -299,9 +306,11 @@ std::vector<RunSpec> expand_entry(const Reader& r, const YAML::Node& entry, cons
                "'sampled' needs a generated star or edge platform (platform '" +
                    (p.name.empty() ? p.kind : p.name) + "' is " + p.kind +
                    "): a client's place in other topologies is its own");
-      if (p.network_model == "ns3")
+      if (p.network_model == "ns3" || p.network_model == "analytic")
         r.fail(m, base + ".participation.materialize",
-               "'sampled' re-targets links between rounds: not under network_model ns3");
+               "'sampled' runs on SimGrid's flow models (simgrid, cm02, textbook), not under "
+               "network_model " +
+                   p.network_model);
     }
   check_methods(r, entry, base, methods, entry["participation"] && !participation.full(), patterns,
                 downlinks);

@@ -454,6 +454,9 @@ void parse_platforms(const Reader& r, const YAML::Node& root, const std::string&
              std::to_string(p.workers.size()) +
                  " hosts listed but problem.workers = " + std::to_string(s.problem.workers));
     for (const auto& m : models) {
+      if (m == "analytic" && p.kind != "star" && p.kind != "edge")
+        r.fail(root["network_model"], "network_model",
+               "'analytic' computes star and edge platforms only (" + key + " is " + p.kind + ")");
       PlatformSpec pm = p;
       pm.network_model = m;
       if (models.size() > 1) pm.name = p.name.empty() ? m : p.name + "-" + m;

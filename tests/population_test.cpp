@@ -1,0 +1,112 @@
+// Populations (participation `materialize: sampled`): only the clients a round samples exist, on
+// a pool of slot hosts. The reference is the same scenario run the old way (every client a host,
+// a link, an actor and a node): the traces must be the same bytes, on a star and on an edge fleet
+// whose classes differ in links and speeds, with minibatches whose first step differs (batch_init)
+// and a randomized compressor (every client's stream resumes where it stopped).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "test_util.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using efsim::test::quoted;
+using efsim::test::run_efsim;
+using efsim::test::slurp;
+
+using PopulationTest = efsim::test::TempDirTest;
+
+std::string scenario(const std::string& materialize, int workers, int tau, long rounds) {
+  return "seed: 5\n"
+         "platforms:\n"
+         "  - {name: star, kind: star, bandwidth: 10Mbps, latency: 10ms}\n"
+         "  - name: edge\n"
+         "    kind: edge\n"
+         "    classes:\n"
+         "      - {bandwidth: 10Mbps, latency: 50ms, share: 0.5, speed: 0.5Gf}\n"
+         "      - {bandwidth: 100Mbps, latency: 10ms, share: 0.3, speed: 4Gf}\n"
+         "      - {bandwidth: 1Mbps, latency: 80ms, share: 0.2}\n"
+         "network_model: [simgrid, textbook]\n"
+         "problem:\n"
+         "  dataset: synthetic\n"
+         "  synthetic: {samples: " +
+         std::to_string(4 * workers) + ", dim: 40, nnz_per_row: 6}\n" +
+         "  workers: " + std::to_string(workers) + "\n" +
+         "stop: {max_rounds: " + std::to_string(rounds) +
+         "}\n"
+         "runs:\n"
+         "  - method: dcgd\n"
+         "    compressor: {kind: rand_k_unbiased, k: 4}\n"
+         "    participation: {tau: " +
+         std::to_string(tau) + ", materialize: " + materialize +
+         "}\n"
+         "    stepsize: {gamma: 0.3}\n"
+         "    batch: 2\n"
+         "    batch_init: 4\n"
+         "  - method: gd\n"
+         "    participation: {tau: " +
+         std::to_string(tau) + ", materialize: " + materialize + "}\n";
+}
+
+TEST_F(PopulationTest, SampledClientsOnSlotsGiveTheFullPlatformsTraces) {
+  for (const std::string m : {"all", "sampled"}) {
+    const fs::path yaml = fs::path(dir_) / (m + ".yaml");
+    std::ofstream(yaml) << scenario(m, 120, 7, 40);
+    const auto r = run_efsim("run " + quoted(yaml.string()) + " --out " +
+                             quoted((fs::path(dir_) / m).string()) + " --no-report --quiet");
+    ASSERT_EQ(r.status, 0) << r.output;
+  }
+  int compared = 0;
+  for (const auto& run : fs::directory_iterator(fs::path(dir_) / "all" / "runs")) {
+    const fs::path other = fs::path(dir_) / "sampled" / "runs" / run.path().filename();
+    const std::string a = slurp(run.path() / "trace.csv"), b = slurp(other / "trace.csv");
+    EXPECT_EQ(a, b) << run.path().filename();
+    EXPECT_GT(a.size(), 1000u);
+    // The slot platform: 7 places x 3 classes on the edge fleet, 7 on the star (not 120 hosts).
+    const std::string xml = slurp(other / "platform.xml");
+    const bool edge = run.path().filename().string().find("@edge") != std::string::npos;
+    EXPECT_NE(xml.find(edge ? "slot-6-class-2" : "slot-6-class-0"), std::string::npos);
+    EXPECT_EQ(xml.find(edge ? "slot-7-class-0" : "slot-6-class-1"), std::string::npos);
+    EXPECT_EQ(xml.find("worker-"), std::string::npos);
+    ++compared;
+  }
+  EXPECT_EQ(compared, 8);  // 2 methods x 2 platforms x 2 network models
+}
+
+TEST_F(PopulationTest, BadMaterializeRejectedWithItsKey) {
+  struct Case {
+    std::string entry, platform, message, extra;
+  };
+  const std::vector<Case> cases = {
+      {"participation: {p: 0.1, materialize: sampled}", "{kind: star}", "needs tau-nice sampling",
+       ""},
+      {"participation: {tau: 3, materialize: some}", "{kind: star}", "materialize", ""},
+      {"participation: {tau: 3, materialize: sampled}", "{kind: tree}",
+       "needs a generated star or edge platform", ""},
+      {"participation: {tau: 3, materialize: sampled}", "{kind: star}",
+       "not under network_model ns3", "network_model: ns3\n"},
+  };
+  for (const auto& c : cases) {
+    const fs::path yaml = fs::path(dir_) / "bad.yaml";
+    std::ofstream(yaml)
+        << "platform: " << c.platform
+        << "\nproblem: {dataset: synthetic, workers: 10, synthetic: {samples: "
+           "100, dim: 20, nnz_per_row: 3}}\n"
+           "runs:\n  - method: dcgd\n    compressor: {kind: rand_k_unbiased, k: 2}\n"
+           "    "
+        << c.entry << "\n"
+        << c.extra;
+    const auto r = run_efsim("run " + quoted(yaml.string()) + " --out " +
+                             quoted((fs::path(dir_) / "out").string()) + " --check");
+    EXPECT_EQ(r.status, 2) << c.entry << "\n" << r.output;
+    EXPECT_NE(r.output.find("bad.yaml:6:"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("key 'runs.0.participation.materialize'"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find(c.message), std::string::npos) << r.output;
+  }
+}
+
+}  // namespace
