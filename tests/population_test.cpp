@@ -30,7 +30,7 @@ std::string scenario(const std::string& materialize, int workers, int tau, long 
          "      - {bandwidth: 10Mbps, latency: 50ms, share: 0.5, speed: 0.5Gf}\n"
          "      - {bandwidth: 100Mbps, latency: 10ms, share: 0.3, speed: 4Gf}\n"
          "      - {bandwidth: 1Mbps, latency: 80ms, share: 0.2}\n"
-         "network_model: [simgrid, textbook]\n"
+         "network_model: [simgrid, textbook, analytic]\n"
          "problem:\n"
          "  dataset: synthetic\n"
          "  synthetic: {samples: " +
@@ -74,7 +74,7 @@ TEST_F(PopulationTest, SampledClientsOnSlotsGiveTheFullPlatformsTraces) {
     EXPECT_EQ(xml.find("worker-"), std::string::npos);
     ++compared;
   }
-  EXPECT_EQ(compared, 8);  // 2 methods x 2 platforms x 2 network models
+  EXPECT_EQ(compared, 12);  // 2 methods x 2 platforms x 3 network models
 }
 
 TEST_F(PopulationTest, BadMaterializeRejectedWithItsKey) {
@@ -104,7 +104,8 @@ TEST_F(PopulationTest, BadMaterializeRejectedWithItsKey) {
                              quoted((fs::path(dir_) / "out").string()) + " --check");
     EXPECT_EQ(r.status, 2) << c.entry << "\n" << r.output;
     EXPECT_NE(r.output.find("bad.yaml:6:"), std::string::npos) << r.output;
-    EXPECT_NE(r.output.find("key 'runs.0.participation.materialize'"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("key 'runs.0.participation.materialize'"), std::string::npos)
+        << r.output;
     EXPECT_NE(r.output.find(c.message), std::string::npos) << r.output;
   }
 }

@@ -13,7 +13,10 @@ namespace efsim::alg {
 
 // What one round cost: the inputs of a time model.
 struct RoundCost {
-  std::vector<char> active;           // the workers taking part in the round (empty: all)
+  std::vector<char> active;  // the workers taking part in the round (empty: all)
+  // A population's round (population_runner.hpp): entry k of up_bytes and worker_flops is
+  // worker workers[k]'s, every one of them takes part, and `active` is empty. Empty otherwise.
+  std::vector<int> workers;
   std::size_t down_bytes = 0;         // one downlink message (0 in round 0)
   std::vector<std::size_t> up_bytes;  // per worker
   std::vector<double> worker_flops;   // per worker

@@ -95,26 +95,30 @@ FluidStarClock::FluidStarClock(const platforms::TopologySpec& spec, int workers)
 
 alg::RoundTiming FluidStarClock::round_time(const alg::RoundCost& cost) {
   const int n = static_cast<int>(cost.up_bytes.size());
-  std::vector<int> active;
+  std::vector<int> active;  // entries of the cost vectors
   for (int i = 0; i < n; ++i)
     if (cost.active.empty() || cost.active[i]) active.push_back(i);
   const std::size_t m = active.size();
-  auto latency = [this](int i) {
-    return spec_.master_latency_s + classes_.link(classes_.class_of(i)).latency_s;
+  // The class of entry e: of worker e, or of the population's worker cost.workers[e].
+  auto class_of = [this, &cost](int e) {
+    return classes_.class_of(cost.workers.empty() ? e : cost.workers[e]);
+  };
+  auto latency = [this, &class_of](int e) {
+    return spec_.master_latency_s + classes_.link(class_of(e)).latency_s;
   };
   std::vector<double> received(m, 0.0);
   if (cost.down_bytes > 0) {
     std::vector<StarFlow> down(m);
     for (std::size_t a = 0; a < m; ++a)
       down[a] = {0.0, latency(active[a]), static_cast<double>(cost.down_bytes),
-                 classes_.link(classes_.class_of(active[a])).bandwidth_Bps};
+                 classes_.link(class_of(active[a])).bandwidth_Bps};
     received = star_finish_times(down, spec_.master_bandwidth_Bps);
   }
   std::vector<double> compute(m);
   std::vector<StarFlow> up(m);
   for (std::size_t a = 0; a < m; ++a) {
     const int i = active[a];
-    const platforms::LinkClass& c = classes_.link(classes_.class_of(i));
+    const platforms::LinkClass& c = classes_.link(class_of(i));
     compute[a] = cost.worker_flops[i] / c.speed_flops;
     up[a] = {received[a] + compute[a], latency(i), static_cast<double>(cost.up_bytes[i]),
              c.bandwidth_Bps};

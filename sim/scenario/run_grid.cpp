@@ -306,11 +306,10 @@ std::vector<RunSpec> expand_entry(const Reader& r, const YAML::Node& entry, cons
                "'sampled' needs a generated star or edge platform (platform '" +
                    (p.name.empty() ? p.kind : p.name) + "' is " + p.kind +
                    "): a client's place in other topologies is its own");
-      if (p.network_model == "ns3" || p.network_model == "analytic")
+      if (p.network_model == "ns3")
         r.fail(m, base + ".participation.materialize",
-               "'sampled' runs on SimGrid's flow models (simgrid, cm02, textbook), not under "
-               "network_model " +
-                   p.network_model);
+               "'sampled' runs on SimGrid's flow models (simgrid, cm02, textbook) or analytic, "
+               "not under network_model ns3");
     }
   check_methods(r, entry, base, methods, entry["participation"] && !participation.full(), patterns,
                 downlinks);
