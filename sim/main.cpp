@@ -424,7 +424,10 @@ int cmd_methods() {
     std::vector<std::pair<std::string, std::string>> settings;
     for (const auto& p : m.params) settings.emplace_back(p, alg::find_parameter(p).help);
     if (m.partial_participation)
-      settings.emplace_back("participation", "{p: P} or {tau: T}: partial participation");
+      settings.emplace_back(
+          "participation",
+          "{p: P} or {tau: T}: partial participation; {tau: T, materialize: sampled}: a "
+          "population, only the sampled clients simulated");
     print_settings(settings);
   }
   return 0;

@@ -39,6 +39,49 @@ def run_timed(args):
     return wall, usage.ru_maxrss * 1024
 
 
+def run_timed_cpu(args):
+    """Runs a command; returns (wall seconds, CPU seconds (user + system) of its process tree,
+    peak RSS in bytes)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"perf_table: {' '.join(map(str, args))} failed:\n{err}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024
+
+
+def efsim_run_cpu(scenario_text, tmp, name, repeat):
+    """Median wall seconds, CPU seconds and peak RSS of `efsim run --jobs 1` on a scenario."""
+    path = Path(tmp) / f"{name}.yaml"
+    path.write_text(scenario_text)
+    runs = [run_timed_cpu([EFSIM, "run", path, "--out", Path(tmp) / name, "--fresh", "--no-report",
+                           "--quiet", "--jobs", "1"]) for _ in range(repeat)]
+    return tuple(statistics.median(r[k] for r in runs) for k in range(3))
+
+
+def population_scenario(clients, tau, rounds, model, materialize="sampled"):
+    """DCGD Rand-10 with tau-nice sampling over a population of one-row clients (d = 100)."""
+    return f"""seed: 1
+platform: {{kind: star, bandwidth: 10Mbps, latency: 10ms}}
+network_model: {model}
+problem:
+  kind: logistic
+  dataset: synthetic
+  synthetic: {{samples: {clients}, dim: 100, nnz_per_row: 10}}
+  workers: {clients}
+metrics: {{every: 50}}
+stop: {{max_rounds: {rounds}}}
+runs:
+  - method: dcgd
+    compressor: {{kind: rand_k_unbiased, k: 10}}
+    participation: {{tau: {tau}, materialize: {materialize}}}
+    stepsize: {{gamma: 0.5}}
+"""
+
+
 def efsim_run(scenario_text, tmp, name, repeat, jobs=1):
     """Median wall seconds and median peak RSS of `efsim run` on a scenario."""
     path = Path(tmp) / f"{name}.yaml"
@@ -120,6 +163,11 @@ runs:
 """
 
 
+def everyone_scenario(n, rounds, model):
+    """EF21 Top-10, every worker in every round, 10 rows per worker (d = 100), a star."""
+    return fleet_scenario(n, rounds, 10 * n) + f"network_model: {model}\n"
+
+
 def mlp_scenario(rounds):
     return f"""seed: 1
 platform: {{kind: star, bandwidth: 100Mbps, latency: 1ms}}
@@ -142,8 +190,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeat", type=int, default=5, help="runs per figure (median); default 5")
     ap.add_argument("--quick", action="store_true", help="fewer rounds (a smoke test, not the figures)")
-    ap.add_argument("--only", default="overhead,fleet,memory,mlp,sweep",
-                    help="comma-separated subset of: overhead,fleet,memory,mlp,sweep")
+    ap.add_argument("--only", default="overhead,fleet,memory,mlp,sweep,population,everyone",
+                    help="comma-separated subset of: overhead,fleet,memory,mlp,sweep,population,"
+                         "everyone")
     def round_list(text):
         try:
             values = [int(v) for v in text.split(",")]
@@ -257,6 +306,37 @@ def main():
                 print("| --jobs 1 | --jobs 2 | speedup |")
                 print("| --- | --- | --- |")
                 print(f"| {w1:.2f} s | {w2:.2f} s | {w1 / w2:.2f}x |\n")
+
+        if "population" in only:
+            print("## 6. Populations: DCGD Rand-10, 1,000 of the clients sampled per round (tau-nice, "
+                  "materialize: sampled), one row of d = 100 each, metrics every 50 rounds\n")
+            print("| clients | network model | rounds | whole run | CPU | host ms/round | peak RSS |")
+            print("| --- | --- | --- | --- | --- | --- | --- |")
+            for clients in (10**4, 10**5, 10**6):
+                for model in ("simgrid", "analytic"):
+                    rounds = max(2, 1000 // q)
+                    wall, cpu_s, rss = efsim_run_cpu(population_scenario(clients, 1000, rounds, model),
+                                                     tmp, f"pop{clients}{model}", a.repeat)
+                    print(f"| {clients:,} | {model} | {rounds} | {wall:.2f} s | {cpu_s:.2f} s | "
+                          f"{1e3 * wall / rounds:.1f} | {mib(rss)} |")
+            rounds = max(2, 1000 // q)
+            wall, cpu_s, rss = efsim_run_cpu(population_scenario(10**4, 1000, rounds, "simgrid", "all"),
+                                             tmp, "popall", a.repeat)
+            print(f"| 10,000, every client built (materialize: all) | simgrid | {rounds} | {wall:.2f} s | "
+                  f"{cpu_s:.2f} s | {1e3 * wall / rounds:.1f} | {mib(rss)} |\n")
+        if "everyone" in only:
+            print("## 7. Everyone every round: EF21 Top-10, 10 rows per worker, d = 100, a star\n")
+            print("| workers | network model | rounds | whole run | CPU | host ms/round | peak RSS |")
+            print("| --- | --- | --- | --- | --- | --- | --- |")
+            cases = [(1000, "textbook", 100), (10000, "textbook", 10), (1000, "analytic", 100),
+                     (10000, "analytic", 100), (100000, "analytic", 100)]
+            for n, model, rounds in cases:
+                rounds = max(2, rounds // q)
+                wall, cpu_s, rss = efsim_run_cpu(everyone_scenario(n, rounds, model), tmp,
+                                                 f"all{n}{model}", a.repeat)
+                print(f"| {n:,} | {model} | {rounds} | {wall:.2f} s | {cpu_s:.2f} s | "
+                      f"{1e3 * wall / rounds:.1f} | {mib(rss)} |")
+            print()
 
 
 if __name__ == "__main__":
