@@ -260,6 +260,19 @@ Topology make_topology(const TopologySpec& s) {
 
 std::vector<VertexId> route(const Topology& t, VertexId from, VertexId to) {
   const Graph& g = t.graph;
+  // A host with one link leaves through its one neighbour: between two such hosts on the same
+  // switch (every master-worker route of a star or an edge fleet), or such a host and its
+  // neighbour, that is the only simple path whatever else the graph holds, so it is the path
+  // Dijkstra finds; taking it directly saves a search over all n hosts per route (O(n^2) for
+  // an edge fleet's platform file).
+  auto only_neighbour = [&g](VertexId v) {
+    return boost::out_degree(v, g) == 1 ? *boost::adjacent_vertices(v, g).first : v;
+  };
+  if (from != to) {
+    const VertexId a = only_neighbour(from), b = only_neighbour(to);
+    if (a == to || b == from) return {from, to};
+    if (a != from && b != to && a == b) return {from, a, to};
+  }
   std::vector<VertexId> pred(boost::num_vertices(g));
   std::vector<double> dist(boost::num_vertices(g));
   // Lowest latency; a tiny cost per hop prefers fewer hops among equal latencies.

@@ -168,7 +168,7 @@ TEST_F(Ns3Sweep, NetworkModelListIsChecked) {
   const auto typo = run("ns-3");
   EXPECT_EQ(typo.status, 2);
   EXPECT_NE(typo.output.find("m.yaml:1: key 'network_model': 'ns-3' is not one of: simgrid, "
-                             "cm02, textbook, ns3; did you mean 'ns3'?"),
+                             "cm02, textbook, ns3, analytic; did you mean 'ns3'?"),
             std::string::npos)
       << typo.output;
   const auto twice = run("[ns3, simgrid, ns3]");
