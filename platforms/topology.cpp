@@ -258,6 +258,17 @@ Topology make_topology(const TopologySpec& s) {
   return std::move(b.t);
 }
 
+namespace {
+
+// boost::edge(u, v) scans u's edges: from a switch of n hosts that is O(n) per lookup. A host
+// with one link has exactly one edge to its neighbour: looked up from the host, the same edge.
+std::pair<Graph::edge_descriptor, bool> edge_between(VertexId u, VertexId v, const Graph& g) {
+  if (boost::out_degree(v, g) == 1 && boost::out_degree(u, g) != 1) return boost::edge(v, u, g);
+  return boost::edge(u, v, g);
+}
+
+}  // namespace
+
 std::vector<VertexId> route(const Topology& t, VertexId from, VertexId to) {
   const Graph& g = t.graph;
   // A host with one link leaves through its one neighbour: between two such hosts on the same
@@ -313,7 +324,7 @@ std::string topology_xml(const Topology& t, const std::vector<std::pair<int, int
   auto hops = [&](const std::vector<VertexId>& path) {
     std::string out;
     for (std::size_t k = 0; k + 1 < path.size(); ++k) {
-      const auto [e, found] = boost::edge(path[k], path[k + 1], g);
+      const auto [e, found] = edge_between(path[k], path[k + 1], g);
       if (!found) continue;
       out += "<link_ctn id=\"" + g[e].name + "\" direction=\"" +
              (path[k] < path[k + 1] ? "UP" : "DOWN") + "\"/>";
@@ -406,7 +417,7 @@ Analysis analyse(const Topology& t) {
     const auto path = route(t, t.master, w);
     double lat = 0, bottleneck = std::numeric_limits<double>::infinity();
     for (std::size_t k = 0; k + 1 < path.size(); ++k) {
-      const auto e = boost::edge(path[k], path[k + 1], g).first;
+      const auto e = edge_between(path[k], path[k + 1], g).first;
       lat += g[e].latency_s;
       bottleneck = std::min(bottleneck, g[e].bandwidth_Bps);
     }
