@@ -1,10 +1,10 @@
 // A population's platform (participation `materialize: sampled`): instead of one host and link
 // per client, a pool of slot hosts that each round's sampled clients occupy. A client's link and
-// speed are those of its class (kind edge: LinkClass, assigned as edge_worker_classes() assigns them to
-// the workers of the full platform; kind star: one class, the star's links and worker speed), so
-// the pool holds, for each of the round's `slots` places, one host per class with exactly that
-// class's link and speed: a client sits on the host of its place and class, and its transfers
-// and compute see the very numbers its own host would have had.
+// speed are those of its class (kind edge: LinkClass, assigned as edge_worker_classes() assigns
+// them to the workers of the full platform; kind star: one class, the star's links and worker
+// speed), so the pool holds, for each of the round's `slots` places, one host per class with
+// exactly that class's link and speed: a client sits on the host of its place and class, and its
+// transfers and compute see the very numbers its own host would have had.
 #pragma once
 
 #include <cstdint>

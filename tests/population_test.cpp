@@ -87,19 +87,21 @@ TEST_F(PopulationTest, BadMaterializeRejectedWithItsKey) {
       {"participation: {tau: 3, materialize: some}", "{kind: star}", "materialize", ""},
       {"participation: {tau: 3, materialize: sampled}", "{kind: tree}",
        "needs a generated star or edge platform", ""},
+      {"participation: {tau: 3, materialize: sampled}", "{kind: star}", "only gd and dcgd", ""},
       {"participation: {tau: 3, materialize: sampled}", "{kind: star}",
        "not under network_model ns3", "network_model: ns3\n"},
   };
   for (const auto& c : cases) {
     const fs::path yaml = fs::path(dir_) / "bad.yaml";
-    std::ofstream(yaml)
-        << "platform: " << c.platform
-        << "\nproblem: {dataset: synthetic, workers: 10, synthetic: {samples: "
-           "100, dim: 20, nnz_per_row: 3}}\n"
-           "runs:\n  - method: dcgd\n    compressor: {kind: rand_k_unbiased, k: 2}\n"
-           "    "
-        << c.entry << "\n"
-        << c.extra;
+    std::ofstream(yaml) << "platform: " << c.platform
+                        << "\nproblem: {dataset: synthetic, workers: 10, synthetic: {samples: "
+                           "100, dim: 20, nnz_per_row: 3}}\n"
+                           "runs:\n  - method: "
+                        << (c.message == "only gd and dcgd" ? "ef21" : "dcgd")
+                        << "\n    compressor: {kind: top_k, k: 2}\n"
+                           "    "
+                        << c.entry << "\n"
+                        << c.extra;
     const auto r = run_efsim("run " + quoted(yaml.string()) + " --out " +
                              quoted((fs::path(dir_) / "out").string()) + " --check");
     EXPECT_EQ(r.status, 2) << c.entry << "\n" << r.output;

@@ -310,7 +310,17 @@ std::vector<RunSpec> expand_entry(const Reader& r, const YAML::Node& entry, cons
         r.fail(m, base + ".participation.materialize",
                "'sampled' runs on SimGrid's flow models (simgrid, cm02, textbook) or analytic, "
                "not under network_model ns3");
+      if (p.dynamics.any())
+        r.fail(m, base + ".participation.materialize",
+               "'sampled' runs without platform dynamics, deadlines or power figures");
     }
+  if (participation.sampled_only)
+    for (const auto& method : methods)
+      if (method != "gd" && method != "dcgd")
+        r.fail(entry["participation"]["materialize"], base + ".participation.materialize",
+               "'sampled' builds a client's worker for each of its rounds: only gd and dcgd, "
+               "whose workers keep nothing between rounds but their random stream ('" +
+                   method + "' does)");
   check_methods(r, entry, base, methods, entry["participation"] && !participation.full(), patterns,
                 downlinks);
   for (const auto& m : methods) {  // methods that compress by themselves, with summable uploads

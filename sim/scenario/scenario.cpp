@@ -457,6 +457,10 @@ void parse_platforms(const Reader& r, const YAML::Node& root, const std::string&
       if (m == "analytic" && p.kind != "star" && p.kind != "edge")
         r.fail(root["network_model"], "network_model",
                "'analytic' computes star and edge platforms only (" + key + " is " + p.kind + ")");
+      if (m == "analytic" && p.dynamics.any())
+        r.fail(root["network_model"], "network_model",
+               "'analytic' computes static platforms: no dynamics, deadlines or power figures (" +
+                   key + ")");
       PlatformSpec pm = p;
       pm.network_model = m;
       if (models.size() > 1) pm.name = p.name.empty() ? m : p.name + "-" + m;

@@ -35,14 +35,13 @@ void execute_run(const Scenario& s, const ProblemSetup& setup, const ResolvedRun
   NetworkSetup net;
   std::unique_ptr<platforms::ClientClasses> classes;
   if (population) {
-    classes = std::make_unique<platforms::ClientClasses>(platform.topology,
-                                                         setup.problem->num_workers());
+    classes =
+        std::make_unique<platforms::ClientClasses>(platform.topology, setup.problem->num_workers());
     net.model = platform.network_model;
     net.wire = s.wire;
     net.platform_file = (tmp_dir / "platform.xml").string();
-    write_file_atomic(net.platform_file, platforms::slots_platform_xml(
-                                             platform.topology, *classes,
-                                             run.spec.participation.tau));
+    write_file_atomic(net.platform_file, platforms::slots_platform_xml(platform.topology, *classes,
+                                                                       run.spec.participation.tau));
   } else {
     net = network_setup(s, platform, (tmp_dir / "platform.xml").string());
     net.pattern = parse_pattern(run.spec.pattern);
@@ -57,8 +56,8 @@ void execute_run(const Scenario& s, const ProblemSetup& setup, const ResolvedRun
       FluidStarClock clock(platform.topology, setup.problem->num_workers());
       reason = alg::run_sync_population(method, monitor, s.seed, &clock);
     } else if (population) {
-      reason = run_simgrid_slots(net, *classes, run.spec.participation.tau, method, monitor,
-                                 s.seed);
+      reason =
+          run_simgrid_slots(net, *classes, run.spec.participation.tau, method, monitor, s.seed);
     } else if (analytic) {
       FluidStarClock clock(platform.topology, setup.problem->num_workers());
       reason = alg::run_sync(method, monitor, s.seed, &clock);
