@@ -63,7 +63,30 @@ void fused_pass(const std::int64_t* start, const Index* __restrict index, Vals v
   for (int j0 = 0; j0 < rows; j0 += kBlock) {
     const int m = std::min(kBlock, rows - j0);
     const std::int64_t* row = start + first + j0;
-    for (int j = 0; j < m; ++j) {
+    // Four rows at a time (four independent chains of additions; each row's own sum keeps its
+    // order), then the rest of each row, then the block's last rows one by one.
+    int j = 0;
+    for (; j + 4 <= m; j += 4) {
+      const std::int64_t* b = row + j;
+      const std::int64_t common =
+          std::min(std::min(b[1] - b[0], b[2] - b[1]), std::min(b[3] - b[2], b[4] - b[3]));
+      double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+      for (std::int64_t q = 0; q < common; ++q) {
+        s0 += value[b[0] + q] * x[index[b[0] + q]];
+        s1 += value[b[1] + q] * x[index[b[1] + q]];
+        s2 += value[b[2] + q] * x[index[b[2] + q]];
+        s3 += value[b[3] + q] * x[index[b[3] + q]];
+      }
+      for (std::int64_t p = b[0] + common; p < b[1]; ++p) s0 += value[p] * x[index[p]];
+      for (std::int64_t p = b[1] + common; p < b[2]; ++p) s1 += value[p] * x[index[p]];
+      for (std::int64_t p = b[2] + common; p < b[3]; ++p) s2 += value[p] * x[index[p]];
+      for (std::int64_t p = b[3] + common; p < b[4]; ++p) s3 += value[p] * x[index[p]];
+      z[j] = s0;
+      z[j + 1] = s1;
+      z[j + 2] = s2;
+      z[j + 3] = s3;
+    }
+    for (; j < m; ++j) {
       double sum = 0.0;
       for (std::int64_t p = row[j]; p < row[j + 1]; ++p) sum += value[p] * x[index[p]];
       z[j] = sum;
