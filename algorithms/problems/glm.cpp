@@ -37,6 +37,10 @@ double curvature(Loss loss) { return loss == Loss::kLogistic ? 0.25 : 2.0; }
 struct Ones {
   double operator[](std::int64_t) const { return 1.0; }
 };
+struct Constant {
+  double v;
+  double operator[](std::int64_t) const { return v; }
+};
 template <class V>
 struct Values {
   const V* v;
@@ -102,8 +106,9 @@ void fused_pass(const std::int64_t* start, const Index* __restrict index, Vals v
 // The rows of a data set for the fused pass: the CSR row starts, and column indices and values
 // in the narrowest exact form (see glm.hpp).
 struct FusedRows {
-  enum class Kind { kPattern, kFloat, kDouble };
+  enum class Kind { kPattern, kConstant, kFloat, kDouble };
   Kind kind = Kind::kDouble;
+  double constant = 1.0;                  // kConstant: the one value of every entry
   std::shared_ptr<const Dataset> data;    // owns the arrays start, index64, value64 point into
   SparseMatrix compressed;                // a compressed copy, only if data's matrix is not
   const std::int64_t* start = nullptr;    // N + 1 row starts
@@ -117,6 +122,8 @@ struct FusedRows {
     switch (kind) {
       case Kind::kPattern:
         return f(index.data(), Ones{});
+      case Kind::kConstant:
+        return f(index.data(), Constant{constant});
       case Kind::kFloat:
         return f(index.data(), Values<float>{value.data()});
       case Kind::kDouble:
@@ -124,6 +131,20 @@ struct FusedRows {
     }
   }
 };
+
+const char* fused_rows_layout(const FusedRows& rows) {
+  switch (rows.kind) {
+    case FusedRows::Kind::kPattern:
+      return "pattern";
+    case FusedRows::Kind::kConstant:
+      return "constant";
+    case FusedRows::Kind::kFloat:
+      return "float";
+    case FusedRows::Kind::kDouble:
+      return "double";
+  }
+  return "?";
+}
 
 std::shared_ptr<const FusedRows> make_fused_rows(std::shared_ptr<const Dataset> data) {
   auto r = std::make_shared<FusedRows>();
@@ -135,16 +156,19 @@ std::shared_ptr<const FusedRows> make_fused_rows(std::shared_ptr<const Dataset> 
   }
   const std::int64_t nnz = A->nonZeros();
   const double* v = A->valuePtr();
-  bool ones = true, floats = true;
-  for (std::int64_t p = 0; p < nnz && floats; ++p) {
-    ones = ones && v[p] == 1.0;
-    floats = static_cast<double>(static_cast<float>(v[p])) == v[p];
+  bool same = true, floats = true;  // every value the first one; every value a float exactly
+  for (std::int64_t p = 0; p < nnz && (same || floats); ++p) {
+    same = same && v[p] == v[0] && !std::signbit(v[p]) == !std::signbit(v[0]);
+    floats = floats && static_cast<double>(static_cast<float>(v[p])) == v[p];
   }
   const bool narrow = A->cols() <= std::numeric_limits<std::int32_t>::max();
-  r->kind = !narrow  ? FusedRows::Kind::kDouble
-            : ones   ? FusedRows::Kind::kPattern
-            : floats ? FusedRows::Kind::kFloat
-                     : FusedRows::Kind::kDouble;
+  using Kind = FusedRows::Kind;
+  r->kind = !narrow                          ? Kind::kDouble
+            : same && nnz > 0 && v[0] == 1.0 ? Kind::kPattern
+            : same && nnz > 0                ? Kind::kConstant
+            : floats                         ? Kind::kFloat
+                                             : Kind::kDouble;
+  if (r->kind == Kind::kConstant) r->constant = v[0];
   r->start = A->outerIndexPtr();
   if (r->kind == FusedRows::Kind::kDouble) {
     r->index64 = A->innerIndexPtr();
