@@ -259,7 +259,7 @@ def numpy_anchor(repeat, quick, tmp):
           f"| {med(r['ref_wall'] for r in reps):.2f} s (CPU {med(r['ref_cpu'] for r in reps):.2f} s) "
           f"| **{med(r['ref_wall'] / r['wall'] for r in reps):.2f}x** "
           f"| {med(r['ref_cpu'] / r['cpu'] for r in reps):.2f}x |\n")
-    print(f"ratios: medians over {repeat} pairs, each pair run back to back; efsim's CPU time is its "
+    print(f"ratios: medians over {repeat} pair(s), each pair run back to back; efsim's CPU time is its "
           "process's user + system time, NumPy's that of its math. The reference's final f and "
           f"|grad f|^2 agree with efsim's to {agree:.1e} relative (the same math; its sums run in "
           "another order)\n")
