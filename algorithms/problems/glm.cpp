@@ -112,7 +112,7 @@ struct FusedRows {
   std::shared_ptr<const Dataset> data;    // owns the arrays start, index64, value64 point into
   SparseMatrix compressed;                // a compressed copy, only if data's matrix is not
   const std::int64_t* start = nullptr;    // N + 1 row starts
-  std::vector<std::int32_t> index;        // kPattern, kFloat: 32-bit column indices
+  std::vector<std::int32_t> index;        // kPattern, kConstant, kFloat: 32-bit column indices
   std::vector<float> value;               // kFloat
   const std::int64_t* index64 = nullptr;  // kDouble: the matrix's own arrays
   const double* value64 = nullptr;
