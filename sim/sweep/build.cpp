@@ -199,6 +199,15 @@ std::string platform_summary(const PlatformSpec& p) {
   if (p.kind != "star") return platforms::make_topology(p.topology).description;
   const auto& st = p.topology;
   char buf[256];
+  if (st.downlink_bandwidth_Bps > 0) {
+    std::snprintf(buf, sizeof buf,
+                  "star: %d workers, %g Mbps up / %g Mbps down / %g ms links, master %g Mbps, %g "
+                  "Gflop/s workers",
+                  st.workers, st.bandwidth_Bps * 8 / 1e6, st.downlink_bandwidth_Bps * 8 / 1e6,
+                  st.latency_s * 1e3, st.master_bandwidth_Bps * 8 / 1e6,
+                  st.worker_speed_flops / 1e9);
+    return buf;
+  }
   std::snprintf(buf, sizeof buf,
                 "star: %d workers, %g Mbps / %g ms links, master %g Mbps, %g Gflop/s workers",
                 st.workers, st.bandwidth_Bps * 8 / 1e6, st.latency_s * 1e3,
