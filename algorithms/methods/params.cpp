@@ -53,6 +53,14 @@ const std::vector<ParamInfo>& method_parameters() {
                               "(default 1/(omega + 1), i.e. K/d for rand_k_unbiased)");
     marina.in_every_fingerprint = false;
     t.push_back(marina);
+    ParamInfo clients = number("pp_clients", T::kInteger, 1, 1e6, false, false, 0, "pc",
+                               "PP-MARINA's clients per compressed round r, 1..n (required); "
+                               "r = n is MARINA");
+    clients.in_every_fingerprint = false;
+    clients.required = true;
+    clients.id_always = true;
+    clients.at_most_workers = true;
+    t.push_back(clients);
     ParamInfo eta_g = number("eta_g", T::kReal, 0, 1e6, true, false, 1, "eg",
                              "SCAFFOLD's global stepsize eta_g > 0 (default 1); gamma is the "
                              "local stepsize eta_l");
