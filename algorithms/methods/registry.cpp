@@ -38,6 +38,8 @@ MethodInstance make_ef21_p_dcgd(const MethodSpec&, const Problem&, const Compres
                                 const Vector&);
 MethodInstance make_ef21_p_diana(const MethodSpec&, const Problem&, const Compressor&,
                                  const Vector&);
+double ef21_p_diana_theory_gamma(const std::string&, const Compressor&, const Problem&,
+                                 const MethodParams&);
 
 namespace {
 
@@ -197,6 +199,11 @@ const std::vector<MethodInfo>& method_registry() {
             "shifts unchanged: a missing worker keeps h_i (its contribution is h_i, as if "
             "Delta_i = 0); x <- x - gamma (h + (1/n) sum_{i in S} Delta_i), h <- h + alpha "
             "(1/n) sum_{i in S} Delta_i";
+      // EF21-P + DIANA: the EF21-P paper's Theorem F.2 (convex f_i).
+      if (m.name == "ef21_p_diana") {
+        m.param_theory = ef21_p_diana_theory_gamma;
+        m.theory_scope = "convex problems";
+      }
       // EF21's Theorem 3 and EF21+'s Theorem 4 (PL); GD is EF21 with the identity.
       if (m.name == "gd" || m.name == "ef21" || m.name == "ef21_plus") m.pl_theory = ef21_pl_gamma;
     }

@@ -75,6 +75,8 @@ class GlmProblem : public Problem {
   // Least squares with lambda = 0 and d <= 2000: f* from the normal equations; else NaN.
   double optimal_value() const override { return f_star_; }
   double pl_constant() const override { return mu_; }
+  // The losses are convex; the nonconvex regulariser makes f_i nonconvex unless lambda = 0.
+  bool convex() const override { return lambda_ == 0.0; }
   // The fewest rows a worker holds (the largest usable minibatch).
   int min_rows() const;
   // A held-out set (e.g. a9a.t): metrics() then reports its mean loss and accuracy.

@@ -121,6 +121,7 @@ ResolvedRun resolve_run(const Scenario& s, const ProblemSetup& setup, const RunS
     else {
       alg::MethodParams params;
       for (const auto& [name, value] : run.params) params.set(name, value);
+      for (const auto& [name, c] : r.compressor_params) params.set_compressor(name, c.get());
       r.gamma =
           run.stepsize.value * alg::theory_gamma(run.method, *r.compressor, *setup.problem, params);
     }
