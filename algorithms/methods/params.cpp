@@ -78,6 +78,11 @@ const std::vector<ParamInfo>& method_parameters() {
     rank.in_every_fingerprint = false;
     rank.id_always = true;  // the rank is part of every PowerSGD run id
     t.push_back(rank);
+    ParamInfo nesterov = number("nesterov", T::kReal, 0, 1, true, true, 0, "nm",
+                                "PowerSGD's momentum lambda in (0, 1): Algorithm 2's m <- lambda m "
+                                "+ Δ', x <- x - gamma (Δ' + m) (default: no momentum)");
+    nesterov.in_every_fingerprint = false;
+    t.push_back(nesterov);
     ParamInfo zeta =
         number("zeta", T::kReal, 0, 1e12, false, false, 0, "z",
                "lazy-aggregation trigger zeta >= 0: worker i uploads only if ||grad f_i(x^{t+1}) "

@@ -148,7 +148,7 @@ const std::vector<MethodInfo>& method_registry() {
         method("powersgd",
                "PowerSGD: rank-r factors P, Q of the error-corrected gradient by one warm-started "
                "power iteration, all-reduced (Vogels, Karimireddy, Jaggi 2019, Alg. 1 and 2)",
-               N::kAny, {"rank"}, make_powersgd, nullptr),
+               N::kAny, {"rank", "nesterov"}, make_powersgd, nullptr),
         method("ef21_bc",
                "EF21-BC: EF21 both ways, the master compresses g~ - g with downlink_compressor "
                "(Fatkhullin et al. 2021, EF21 with Bells & Whistles)",
