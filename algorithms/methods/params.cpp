@@ -91,6 +91,15 @@ const std::vector<ParamInfo>& method_parameters() {
     zeta.required = true;
     zeta.id_always = true;
     t.push_back(zeta);
+    ParamInfo window = number("lag_window", T::kInteger, 1, 1e6, false, false, 10, "lw",
+                              "LAG-WK's window D of past model differences (default 10)");
+    window.in_every_fingerprint = false;
+    t.push_back(window);
+    ParamInfo xi = number("lag_xi", T::kReal, 0, 1e12, false, false, 1, "lx",
+                          "LAG-WK's trigger weight xi >= 0, xi_d = xi / D (default 1, the "
+                          "authors' xi_d = 1/D; 0: always upload)");
+    xi.in_every_fingerprint = false;
+    t.push_back(xi);
     ParamInfo down = number("downlink_compressor", T::kCompressor, 0, 0, false, false, 0, "dc",
                             "the master's contractive downlink compressor C_down, a compressor "
                             "entry like `compressor`, e.g. {kind: top_k, k: 100} (required)");

@@ -167,6 +167,10 @@ const std::vector<MethodInfo>& method_registry() {
                "LAG: lazily aggregated exact gradients, CLAG with the identity (Chen et al. 2018; "
                "3PC form)",
                N::kIdentity, {"zeta"}, make_clag, nullptr),
+        method("lag_wk",
+               "LAG-WK: LAG with the original worker-side trigger over the last D model "
+               "differences (Chen, Giannakis, Sun, Yin, NeurIPS 2018)",
+               N::kIdentity, {"lag_window", "lag_xi"}, make_clag, nullptr),
     };
     for (auto& m : r) {
       // Partial participation: DCGD and GD (Horváth & Richtárik, §4.2), EF21-PP (EF21 with
@@ -181,7 +185,7 @@ const std::vector<MethodInfo>& method_registry() {
                          m.name != "scaffold" && m.name != "powersgd";
       m.own_compression = m.summable_uploads = m.name == "powersgd";
       // PP-MARINA's workers outside I'_k send nothing in compressed rounds.
-      m.skips_uploads = m.takes("zeta") || m.name == "pp_marina";
+      m.skips_uploads = m.takes("zeta") || m.takes("lag_window") || m.name == "pp_marina";
       if (m.takes("zeta")) m.param_theory = lazy_theory_gamma;
       // MARINA's Theorem 2.1 and PP-MARINA's Theorem 4.1 with the run's marina_p and pp_clients.
       if (m.takes("marina_p")) m.param_theory = marina_theory_gamma;
