@@ -82,6 +82,7 @@ const std::vector<ParamInfo>& method_parameters() {
                                 "PowerSGD's momentum lambda in (0, 1): Algorithm 2's m <- lambda m "
                                 "+ Δ', x <- x - gamma (Δ' + m) (default: no momentum)");
     nesterov.in_every_fingerprint = false;
+    nesterov.fingerprint_if_set = true;  // powersgd's results before it keep their fingerprints
     t.push_back(nesterov);
     ParamInfo zeta =
         number("zeta", T::kReal, 0, 1e12, false, false, 0, "z",
