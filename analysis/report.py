@@ -129,24 +129,46 @@ def table(rows, target, hide_empty_platform=True):
     the CSV, which keeps a fixed layout)."""
     head = ["run", "platform", "method", "compressor", "stepsize", "outcome", "rounds to target",
             "sim. time to target (s)", "Mbit up / worker", "Mbit down / worker",
-            "speedup vs GD", "final ‖∇f‖²"]
+            "speedup vs GD", "final ‖∇f‖²", "Mbit up / worker, whole run",
+            "Mbit down / worker, whole run"]
     body = []
     for r in rows:
         up, down, sp = r["bits_up_to_target"], r["bits_down_to_target"], r["speedup_vs_gd"]
+        up_run, down_run = r.get("bits_up_run"), r.get("bits_down_run")
         body.append([
             r["run_id"], r["platform"] or "–", r["method"], r["compressor"], stepsize_text(r), outcome(r, target > 0),
             fmt(r["rounds_to_target"], "d"), fmt(r["time_to_target_s"]),
             fmt(None if up is None else up / 1e6), fmt(None if down is None else down / 1e6),
             "–" if sp is None else "%.2f×" % sp, fmt(r["final_grad_norm_sq"], ".3e"),
+            fmt(None if up_run is None else up_run / 1e6),
+            fmt(None if down_run is None else down_run / 1e6),
         ])
     numeric = head[6:]
     t = Table(head, body, numeric)
-    if not hide_empty_platform:
+    if not hide_empty_platform:  # time_to_target.csv: a fixed layout
         return t
+    # Every run's uplink and downlink bits, reached the target or not (from its trace's last row;
+    # rows without a trace have none).
+    for col in head[12:]:
+        t = t.without_empty(col)
     if not target > 0:
         for col in head[6:11]:
             t = t.without_empty(col)
     return t.without_empty("platform")
+
+
+def with_run_bits(rows, traces):
+    """rows, each with bits_up_run and bits_down_run: the uplink bits per worker and the downlink
+    bits each worker received over the whole run (the last row of its trace)."""
+    last = traces.groupby("run_id").tail(1).set_index("run_id") if len(traces) else None
+    out = []
+    for r in rows:
+        r = dict(r)
+        if last is not None and r["run_id"] in last.index:
+            r["bits_up_run"] = val(last.at[r["run_id"], "bits_up_per_worker"])
+            r["bits_down_run"] = val(last.at[r["run_id"], "bits_down_per_worker"])
+        out.append(r)
+    return out
 
 
 def tuning_table(rows, target):
@@ -326,7 +348,7 @@ def main():
         print("report.py: error: %s" % e, file=sys.stderr)
         return 2
 
-    rows = records(res.summary)
+    rows = with_run_bits(records(res.summary), res.traces)
     with_results = [r for r in rows if r["run_id"] in res.run_json]
     target = res.target or 0.0
     any_run = next(iter(res.run_json.values()), {})

@@ -75,6 +75,17 @@ namespace {
 void build_star(const TopologySpec& s, int n, Builder& b, std::ostringstream& d) {
   const VertexId sw = b.node("switch");
   b.master_on(sw);
+  if (s.downlink_bandwidth_Bps > 0) {
+    // Asymmetric links: the graph's links have one bandwidth, so they hold the faster direction
+    // (the analysis's round-time bound stays a lower bound, looser in the slower direction).
+    const double bw = std::max(s.bandwidth_Bps, s.downlink_bandwidth_Bps);
+    for (int i = 0; i < n; ++i)
+      b.link(b.worker(i), sw, "worker-" + std::to_string(i) + "-link", bw, s.latency_s);
+    d << "star: " << n << " workers, " << rate(s.bandwidth_Bps) << " up / "
+      << rate(s.downlink_bandwidth_Bps) << " down / " << s.latency_s * 1e3
+      << " ms links (graph: the faster direction)";
+    return;
+  }
   for (int i = 0; i < n; ++i) b.worker_on(i, sw);
   d << "star: " << n << " workers, " << rate(s.bandwidth_Bps) << " / " << s.latency_s * 1e3
     << " ms links";

@@ -45,6 +45,10 @@ struct TopologySpec {
   double master_speed_flops = 1e10;
   double master_bandwidth_Bps = 1.25e9;  // the master's own link
   double master_latency_s = 1e-4;
+  // star: the worker links' master -> worker direction (what the broadcast crosses), for
+  // asymmetric access links such as consumer lines; 0: bandwidth_Bps (symmetric). bandwidth_Bps
+  // is then the worker -> master direction.
+  double downlink_bandwidth_Bps = 0;
   int racks = 2;                                      // tree
   int k = 4;                                          // fat_tree
   int groups = 2, routers = 2, hosts_per_router = 2;  // dragonfly

@@ -402,6 +402,9 @@ int cmd_methods() {
         break;
     }
     if (!m.has_theory()) notes += (notes.empty() ? "" : "; ") + std::string("no theory stepsize");
+    if (!m.theory_scope.empty())
+      notes += (notes.empty() ? "" : "; ") + std::string("theory stepsize on ") + m.theory_scope +
+               " only";
     if (m.pl_theory != nullptr) notes += (notes.empty() ? "" : "; ") + std::string("theory: pl");
     if (!m.model_downlink)
       notes += (notes.empty() ? "" : "; ") + std::string("downlink: aggregate only");

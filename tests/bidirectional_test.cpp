@@ -130,6 +130,82 @@ TEST(Bidirectional, Converge) {
 
 // invariant 2: SimGrid changes time, never the math, with a randomized C_down (the master's own
 // stream) and the tree pattern forwarding the compressed downlink.
+// EF21-P + DIANA's theory stepsize, the EF21-P paper's Theorem F.2 (convex f_i, beta =
+// 1/(omega + 1)): gamma = min{n / (160 omega L_max), alpha / (100 L)}. By hand on least squares
+// (n = 4, d = 40): Rand-10 unbiased up (omega = 40/10 - 1 = 3), Top-8 down (alpha = 8/40 = 0.2):
+// min{4 / (480 L_max), 0.002 / L}. At that stepsize the theorem's bound holds:
+//   f(mean of x^1..x^T) - f* <= ||x^0 - x*||^2 / (gamma T) + (f(x^0) - f*) / T
+//                               + 16 gamma omega (omega + 1) / (T n^2) sum_i ||h_i^0 - ∇f_i(x*)||^2
+// with h_i^0 = 0 and x* from GD run to machine precision. Refused where it does not apply.
+TEST(Ef21P, DianaTheoryStepsizeIsTheoremF2) {
+  SyntheticSpec syn;
+  syn.samples = 240;
+  syn.dim = 40;
+  syn.nnz_per_row = 6;
+  syn.workers = 4;
+  syn.seed = 5;
+  GlmProblem ls(std::make_shared<Dataset>(make_synthetic(syn)), 4, Loss::kSquares, 0.0);
+  ASSERT_TRUE(ls.convex());
+  RandK rand10(10, true);
+  TopK top8(8);
+  double L_max = 0;
+  for (int i = 0; i < 4; ++i) L_max = std::max(L_max, ls.local(i).smoothness());
+  MethodParams params;
+  params.set_compressor("downlink_compressor", &top8);
+  const double gamma = theory_gamma("ef21_p_diana", rand10, ls, params);
+  EXPECT_DOUBLE_EQ(gamma, std::min(4.0 / (480.0 * L_max), 0.002 / ls.smoothness()));
+
+  // x* by GD at 1/L to machine precision.
+  Vector x_star = Vector::Zero(40), g(40);
+  for (int k = 0; k < 200000; ++k) {
+    ls.value_and_gradient(x_star, g);
+    if (g.squaredNorm() < 1e-28) break;
+    x_star -= g / ls.smoothness();
+  }
+  const double f_star = ls.value_and_gradient(x_star, g);
+  ASSERT_LT(g.squaredNorm(), 1e-20);
+  double shifts = 0;
+  for (int i = 0; i < 4; ++i) {
+    Vector gi(40);
+    ls.local(i).value_and_gradient(x_star, gi);
+    shifts += gi.squaredNorm();
+  }
+  const long T = 4000;
+  MethodInstance m = find_method("ef21_p_diana")
+                         .make(spec("ef21_p_diana", gamma, &top8), ls, rand10, Vector::Zero(40));
+  auto rngs = worker_rngs(7, 4);
+  Vector mean = Vector::Zero(40);
+  for (long round = 0; round < T; ++round) {
+    for (int i = 0; i < 4; ++i) {
+      if (round > 0) m.nodes[i]->receive(m.master->broadcast());
+      m.master->absorb(i, m.nodes[i]->run_step(rngs[i]));
+    }
+    m.master->finish_round();
+    mean += m.master->x() / static_cast<double>(T);
+  }
+  const Vector x0 = Vector::Zero(40);
+  const double omega = 3.0;
+  const double bound = x_star.squaredNorm() / (gamma * T) +
+                       (ls.value_and_gradient(x0, g) - f_star) / T +
+                       16.0 * gamma * omega * (omega + 1.0) / (T * 16.0) * shifts;
+  const double gap = ls.value_and_gradient(mean, g) - f_star;
+  EXPECT_GE(gap, 0.0);
+  EXPECT_LE(gap, bound) << "gap " << gap << " bound " << bound;
+
+  // Where it does not apply: a nonconvex problem, another shift stepsize, no downlink compressor.
+  auto nonconvex = logistic();  // lambda = 0.1: the nonconvex regulariser
+  EXPECT_FALSE(nonconvex->convex());
+  EXPECT_THROW(theory_gamma("ef21_p_diana", rand10, *nonconvex, params), InputError);
+  MethodParams other = params;
+  other.set("alpha", 0.5);
+  EXPECT_THROW(theory_gamma("ef21_p_diana", rand10, ls, other), InputError);
+  EXPECT_THROW(theory_gamma("ef21_p_diana", rand10, ls, MethodParams()), InputError);
+  // EF21-P + DCGD and EF21-BC still have none (their theorems need T and epsilon, or are not
+  // reproduced here).
+  EXPECT_THROW(theory_gamma("ef21_p_dcgd", rand10, ls, params), InputError);
+  EXPECT_THROW(theory_gamma("ef21_bc", top8, ls, params), InputError);
+}
+
 TEST(Bidirectional, SimGridSameIteratesAsSyncRunner) {
   for (const std::string method : {"ef21_bc", "ef21_p_dcgd"}) {
     for (sim::Pattern pattern : {sim::Pattern::kParameterServer, sim::Pattern::kTree}) {

@@ -71,6 +71,35 @@ TEST_F(DynamicsTest, BandwidthStepGivesTheHandComputedUploadTime) {
   EXPECT_EQ(step.back().participation.used, 0);
 }
 
+// An asymmetric star (platform.downlink_bandwidth) has a link per direction: the profile
+// applies to both, the upload following the same hand-computed time as on a symmetric link.
+TEST_F(DynamicsTest, BandwidthStepAppliesToBothLinksOfAnAsymmetricStar) {
+  const std::string star = std::string(
+                               "  kind: star\n  bandwidth: 1000Bps\n  downlink_bandwidth: 4000Bps\n"
+                               "  latency: 10ms\n") +
+                           kHosts;
+  const auto flat = run("asym_flat", star, 1);
+  ASSERT_GE(flat.size(), 2u);
+  const double B = 1000, lat = 0.01, T = 0.1, f = 0.5;
+  const double S = (flat[1].time.up_s - lat) * B;
+  ASSERT_GT(S, 100);
+  const std::string step_at_T =
+      "  dynamics:\n    - workers: all\n      bandwidth: {step: {at: 100ms, factor: 0.5}}\n";
+  const auto step = run("asym_step", star + step_at_T, 1);
+  ASSERT_GE(step.size(), 2u);
+  const double c = step[1].time.compute_s;
+  EXPECT_NEAR(step[1].time.up_s, (T - c) + (S - B * (T - c - lat)) / (f * B), 1e-9);
+  // The downlink's profile: a step at 0 halves the master's broadcast (the model, d doubles
+  // plus the header) on the 4000 B/s link, from the first round on.
+  const std::string step_at_0 =
+      "  dynamics:\n    - workers: all\n      bandwidth: {step: {at: 0s, factor: 0.5}}\n";
+  const auto halved = run("asym_halved", star + step_at_0, 1);
+  ASSERT_GE(halved.size(), 3u);
+  const double down = flat[2].time.down_s - lat, down_halved = halved[2].time.down_s - lat;
+  ASSERT_GT(down, 0);
+  EXPECT_NEAR(down_halved, 2 * down, 1e-9);
+}
+
 TEST_F(DynamicsTest, SpeedAndLatencyProfilesScaleComputeAndLatency) {
   // Slow hosts (the computation takes measurable time) and a 10 ms link.
   const std::string star =

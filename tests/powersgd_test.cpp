@@ -104,6 +104,38 @@ TEST(PowerSgd, FullRankIsGd) {
   EXPECT_LT((ps.x - gd.x).norm(), 1e-10 * gd.x.norm());
 }
 
+// Algorithm 2's momentum (nesterov = lambda): at full rank Δ' is the mean gradient, so every
+// step is Nesterov-type GD written out here: m <- lambda m + ∇f(x), x <- x - gamma (∇f(x) + m),
+// m^0 = 0 (to rounding); the trace's f after each Q round matches it. Without the setting the
+// step is plain GD's (the test above), which lambda -> 0 does not give (2 gamma ∇f).
+TEST(PowerSgd, NesterovMomentumIsAlgorithm2) {
+  const auto p = logistic();
+  const double gamma = 0.5 / p->smoothness(), lambda = 0.8;
+  MethodSpec s = spec("powersgd", gamma, 5);
+  s.params.set("nesterov", lambda);
+  const Outcome ps = run(s, *p, 80);
+  Vector x = Vector::Zero(p->dim()), m = Vector::Zero(p->dim()), g(p->dim());
+  for (std::size_t k = 0; 2 * k < ps.trace.size(); ++k) {
+    const double f = p->value_and_gradient(x, g);
+    EXPECT_NEAR(ps.trace[2 * k].f, f, 1e-10 * std::abs(f)) << "step " << k;
+    m = lambda * m + g;
+    x = x - gamma * (g + m);
+  }
+  // 40 steps: x is the recurrence's after 40 updates; the loop above made 41.
+  Vector y = Vector::Zero(p->dim()), mm = Vector::Zero(p->dim());
+  for (int k = 0; k < 40; ++k) {
+    p->value_and_gradient(y, g);
+    mm = lambda * mm + g;
+    y = y - gamma * (g + mm);
+  }
+  EXPECT_LT((ps.x - y).norm(), 1e-10 * y.norm());
+  // Momentum moves the iterates: not the plain run's (both end at the minimiser, so compare
+  // the first steps).
+  const Outcome plain = run(spec("powersgd", gamma, 5), *p, 80);
+  for (std::size_t k : {2u, 4u})
+    EXPECT_GT(std::abs(plain.trace[k].f - ps.trace[k].f), 1e-6 * std::abs(ps.trace[k].f)) << k;
+}
+
 // A rank-1 gradient M = -u v^T is sent exactly with rank 1: after one step (two rounds) with
 // gamma = 1, x = b, the minimiser.
 TEST(PowerSgd, RankOneGradientIsExact) {

@@ -422,6 +422,47 @@ TEST_F(ScenarioTest, NonPositiveStepsize) {
   expect_error(text, "gamma: -1", "runs.0.stepsize.gamma", {"out of range"});
 }
 
+// Asymmetric worker links: downlink_bandwidth is the star's master -> worker direction; it is
+// checked like bandwidth, exists only for kind star, and ns-3 (symmetric point-to-point links)
+// refuses it.
+TEST_F(ScenarioTest, DownlinkBandwidthOfAsymmetricStar) {
+  const Scenario s = load_scenario(write("asym.yaml",
+                                         "problem: {dataset: synthetic, workers: 2}\n"
+                                         "platform: {bandwidth: 1Mbps, downlink_bandwidth: 8Mbps}\n"
+                                         "runs: [{method: gd}]\n"));
+  EXPECT_DOUBLE_EQ(s.platform.topology.bandwidth_Bps, 1.25e5);
+  EXPECT_DOUBLE_EQ(s.platform.topology.downlink_bandwidth_Bps, 1e6);
+  EXPECT_DOUBLE_EQ(
+      load_scenario(write("sym.yaml", kMinimal)).platform.topology.downlink_bandwidth_Bps,
+      0.0);  // symmetric unless given
+  expect_error(
+      "problem: {dataset: synthetic, workers: 2}\n"
+      "platform:\n"
+      "  downlink_bandwidth: 0Mbps\n"
+      "runs: [{method: gd}]\n",
+      "0Mbps", "platform.downlink_bandwidth", {"> 0"});
+  expect_error(
+      "problem: {dataset: synthetic, workers: 2}\n"
+      "platform:\n"
+      "  downlink_bandwidth: 10 Mbps\n"
+      "runs: [{method: gd}]\n",
+      "10 Mbps", "platform.downlink_bandwidth", {"unit"});
+  expect_error(
+      "problem: {dataset: synthetic, workers: 2}\n"
+      "platform:\n"
+      "  kind: tree\n"
+      "  downlink_bandwidth: 10Mbps\n"
+      "runs: [{method: gd}]\n",
+      "downlink_bandwidth", "platform.downlink_bandwidth", {"unknown key"});
+  expect_error(
+      "problem: {dataset: synthetic, workers: 2}\n"
+      "network_model: [simgrid, ns3]\n"
+      "platform:\n"
+      "  downlink_bandwidth: 10Mbps\n"
+      "runs: [{method: gd}]\n",
+      "downlink_bandwidth", "platform.downlink_bandwidth", {"ns3", "symmetric"});
+}
+
 TEST_F(ScenarioTest, BadBandwidthUnit) {
   const std::string text =
       "problem: {dataset: synthetic, workers: 2}\n"

@@ -196,6 +196,50 @@ TEST(Textbook, RoundTimeEqualsClosedFormOnSymmetricStar) {
   }
 }
 
+// Asymmetric worker links (downlink_bandwidth: a consumer line's faster download): the generated
+// star then has one link per direction, and the closed form prices the broadcast at the downlink
+// bandwidth and the uploads at the uplink bandwidth:
+//   round k:  lat + down/min(B_down, B_m/n) + flops_w/speed_w + lat + up/min(B_up, B_m/n) + ...
+// With downlink_bandwidth = bandwidth the two-link form gives the SPLITDUPLEX star's times.
+TEST(Textbook, AsymmetricLinksPriceEachDirectionAtItsBandwidth) {
+  Case c;
+  c.method = "gd";
+  c.compressor = {"identity", 0};
+  c.star.bandwidth_Bps = 1e5;
+  c.star.downlink_bandwidth_Bps = 8e5;
+  c.star.master_bandwidth_Bps = 1.25e9;
+  c.star.latency_s = 2e-3;
+  c.star.master_latency_s = 5e-4;
+  c.star.worker_speed_flops = 2e8;
+  c.star.master_speed_flops = 1e9;
+  std::vector<alg::RoundCost> costs;
+  const auto sync = sync_trace(c, &costs);
+  const auto sg = simgrid_trace(c);
+  const double lat = 2.5e-3;
+  double t = 0;
+  for (std::size_t k = 0; k < costs.size(); ++k) {
+    const auto& rc = costs[k];
+    if (k > 0) t += lat + static_cast<double>(rc.down_bytes) / 8e5;
+    t += rc.worker_flops[0] / 2e8 + lat + static_cast<double>(rc.up_bytes[0]) / 1e5 +
+         rc.master_flops / 1e9;
+    EXPECT_NEAR(sg[k + 1].sim_time_s, t, 1e-9 * t) << "round " << k + 1;
+  }
+  expect_same_times(sg, sync);
+  // Symmetric through the two-link form: the same times as the SPLITDUPLEX star, under LV08 too.
+  for (const char* model : {"textbook", "simgrid"}) {
+    SCOPED_TRACE(model);
+    Case split = c, two = c;
+    split.model = two.model = model;
+    split.star.downlink_bandwidth_Bps = 0;
+    two.star.downlink_bandwidth_Bps = two.star.bandwidth_Bps;
+    const auto a = simgrid_trace(split), b = simgrid_trace(two);
+    expect_same_math(a, b);
+    ASSERT_EQ(a.size(), b.size());
+    for (std::size_t k = 0; k < a.size(); ++k)
+      EXPECT_EQ(exact(a[k].sim_time_s), exact(b[k].sim_time_s)) << "round " << k;
+  }
+}
+
 // Unequal workers (the last one takes the remainder rows, so it computes longer and its upload
 // starts later) and a master link that is the bottleneck only while several uploads overlap:
 // SimGrid's max-min sharing over time equals the independent fluid model.

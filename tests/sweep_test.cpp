@@ -337,6 +337,25 @@ TEST_F(SweepTest, BadSweepOptionsAreUsageErrors) {
 
 // A sweep over named platforms: every run on each, ids tagged @name, GD's speedup baseline taken
 // per platform, and `efsim compare` puts the platforms side by side.
+// The speedup's baseline is GD proper: an uncompressed method that sends every round. The lazy
+// lag and lag_wk (identity compressor, but skipped uploads) are measured against it, never set it.
+TEST(Annotate, LazyIdentityMethodsAreNotTheBaseline) {
+  auto row = [](const std::string& method, double t) {
+    efsim::sim::SummaryRow r;
+    r.run.id = method;
+    r.run.method = method;
+    r.time_to_target_s = t;
+    return r;
+  };
+  std::vector<efsim::sim::SummaryRow> rows = {row("gd", 2.0), row("lag_wk", 1.0), row("lag", 0.5),
+                                              row("ef21", 4.0)};
+  efsim::sim::annotate(rows);
+  EXPECT_DOUBLE_EQ(*rows[0].speedup_vs_gd, 1.0);
+  EXPECT_DOUBLE_EQ(*rows[1].speedup_vs_gd, 2.0);
+  EXPECT_DOUBLE_EQ(*rows[2].speedup_vs_gd, 4.0);
+  EXPECT_DOUBLE_EQ(*rows[3].speedup_vs_gd, 0.5);
+}
+
 TEST_F(SweepTest, PlatformsAreASweepAxisWithPerPlatformBaselines) {
   const std::string text =
       "seed: 5\nnetwork_model: textbook\n"

@@ -33,7 +33,18 @@
 // (DIANA) up to that rounding.
 //
 // C_down's randomness (rand_k, ...) comes from the master's own stream, derived from the run seed.
-// No theoretical stepsize here: give gamma (the papers' theorems are not reproduced in efsim).
+//
+// Theoretical stepsizes: EF21-P + DIANA has the EF21-P paper's Theorem F.2 (convex f_i, shift
+// stepsize beta = 1/(omega + 1)): gamma = min{n / (160 omega L_max), alpha / (100 L)}, alpha of
+// C_down, omega of the uplink Q, L_max = max_i L_i (Theorem 5.1 adds 1/((omega + 1) mu) for a
+// mu-strongly convex f; F.2's bound holds for any convex f). EF21-P + DCGD's nonconvex theorems
+// (6.2, 6.4) set gamma from the horizon T and the accuracy epsilon, or from a strong-growth
+// constant D, which a run does not know; EF21-BC's theorem is in the appendix of the Bells &
+// Whistles paper, not reproduced here: both need an absolute gamma.
+#include <algorithm>
+#include <cmath>
+#include <string>
+
 #include "algorithms/core/cost.hpp"
 #include "algorithms/core/error.hpp"
 #include "algorithms/methods/base.hpp"
@@ -251,6 +262,36 @@ MethodInstance make_ef21_bc(const MethodSpec& s, const Problem& p, const Compres
 MethodInstance make_ef21_p_dcgd(const MethodSpec& s, const Problem& p, const Compressor& C,
                                 const Vector& x0) {
   return make_ef21_p(s, p, C, x0, 0.0);
+}
+
+// EF21-P paper, Theorem F.2 (above).
+double ef21_p_diana_theory_gamma(const std::string& method, const Compressor& Q, const Problem& p,
+                                 const MethodParams& params) {
+  if (!p.convex())
+    throw InputError(
+        "method " + method +
+        ": the theory stepsize (EF21-P paper, Theorem F.2) needs convex f_i (least squares, "
+        "logistic regression with lambda = 0, quadratics), not " +
+        p.describe() + "; give an absolute one: stepsize: {gamma: ...}");
+  if (!std::isfinite(p.smoothness()))
+    throw InputError("no smoothness constant is known for " + p.describe() +
+                     ", so no theoretical stepsize; give an absolute one: stepsize: {gamma: ...}");
+  check_compressor(CompressorNeed::kUnbiased, Q, p.dim(), "method " + method);
+  const Compressor* down = params.compressor("downlink_compressor");
+  if (down == nullptr)
+    throw InputError("method " + method + " needs a downlink_compressor (a compressor entry)");
+  const double omega = std::max(0.0, Q.delta(p.dim()) - 1.0);
+  const double beta = params.number("alpha");
+  if (beta > 0 && std::abs(beta * (omega + 1.0) - 1.0) > 1e-12)
+    throw InputError("method " + method +
+                     ": Theorem F.2 of the EF21-P paper takes the shift stepsize alpha = 1/(omega "
+                     "+ 1) (the default); with alpha = " +
+                     std::to_string(beta) + " give an absolute stepsize: stepsize: {gamma: ...}");
+  double L_max = 0;
+  for (int i = 0; i < p.num_workers(); ++i) L_max = std::max(L_max, p.local(i).smoothness());
+  const double primal = down->alpha(p.dim()) / (100.0 * p.smoothness());
+  if (omega == 0.0) return primal;  // an exact uplink: n / (160 omega L_max) is infinite
+  return std::min(p.num_workers() / (160.0 * omega * L_max), primal);
 }
 
 MethodInstance make_ef21_p_diana(const MethodSpec& s, const Problem& p, const Compressor& Q,

@@ -20,12 +20,22 @@
 // step with the unchanged g); the round then costs compute time only. With zeta = 0 the trigger
 // fires whenever ∇f_i(x^{t+1}) != g_i, and CLAG is EF21 (LAG is GD) iterate for iterate.
 //
+// LAG-WK, the original worker-side trigger of Chen et al. (their LAG-WK condition): worker i
+// uploads only when
+//   ||∇f_i(x^{t+1}) - g_i||^2 > (xi / (D gamma^2)) sum_{d=1..D} ||x^{t+2-d} - x^{t+1-d}||^2,
+// i.e. their (1/(alpha^2 M^2)) sum_d xi_d ||θ^{k+1-d} - θ^{k-d}||^2 with xi_d = xi/D, written for
+// efsim's mean aggregate (their θ <- θ - alpha sum_m ∇, so gamma = alpha M); g_i is the gradient
+// it last uploaded, and the aggregate is LAG's (the identity compressor, as method lag). Model
+// differences before x^0 count as 0. The authors' experiments use D = 10 and xi_d = 1/D (xi = 1).
+// The settings lag_window (D) and lag_xi (xi); no theoretical stepsize here (give gamma).
+//
 // Theoretical stepsize (3PC paper, Theorem 5.3): gamma = 1 / (L + L̃ sqrt(B / A)) for a 3PC with
 // constants (A, B); LAG has A = 1, B = zeta; CLAG has A = 1 - (1 - alpha)(1 + s),
 // B = max{(1 - alpha)(1 + 1/s), zeta} for any s > 0, taken at EF21's s = 1/sqrt(1 - alpha) - 1:
 // A = theta = 1 - sqrt(1 - alpha), B = max{beta, zeta}, beta = (1 - alpha)/(1 - sqrt(1 - alpha)).
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "algorithms/core/cost.hpp"
 #include "algorithms/core/error.hpp"
@@ -40,13 +50,26 @@ class ClagNode final : public NodeBase {
   ClagNode(const Objective& f, const Compressor& C, const MethodSpec& s, const Vector& x0)
       : NodeBase(f, C, s, x0, s.gamma, ModelReplica::Rule::kEstimate),
         zeta_(s.params.number("zeta")),
+        wk_(s.name == "lag_wk"),
+        window_(wk_ ? s.params.integer("lag_window") : 0),
+        xi_(s.params.number("lag_xi")),
+        gamma_(s.gamma),
         g_i_(Vector::Zero(x0.size())),
         prev_(x0.size()) {}
 
   void receive(const Message& down) override {
-    if (!down.empty()) return NodeBase::receive(down);
-    none_.clear_sparse(f_.dim());  // nobody uploaded: g unchanged, x <- x - gamma g
-    flops_ += replica_.apply(none_);
+    if (wk_) x_before_ = replica_.x();  // LAG-WK: the model difference of this round
+    if (!down.empty()) {
+      NodeBase::receive(down);
+    } else {
+      none_.clear_sparse(f_.dim());  // nobody uploaded: g unchanged, x <- x - gamma g
+      flops_ += replica_.apply(none_);
+    }
+    if (wk_) {
+      moves_.push_back((replica_.x() - x_before_).squaredNorm());
+      if (static_cast<int>(moves_.size()) > window_) moves_.erase(moves_.begin());
+      flops_ += cost::vector_op(f_.dim(), 3.0);
+    }
   }
 
   Message step(Rng& rng) override {
@@ -58,7 +81,12 @@ class ClagNode final : public NodeBase {
     if (stochastic) cur_ = v + g_i_;
     const Vector& x = stochastic ? cur_ : grad_;
     bool upload = first_;
-    if (!first_) {  // ||x - h||^2 > zeta ||x - y||^2, h = g_i^t, y = ∇f_i(x^t)
+    if (!first_ && wk_) {  // LAG-WK: ||x - g_i||^2 > xi / (D gamma^2) sum of the last D moves
+      double moved = 0;
+      for (double m : moves_) moved += m;
+      upload = v.squaredNorm() > xi_ / (window_ * gamma_ * gamma_) * moved;
+      flops_ += cost::vector_op(d, 2.0);
+    } else if (!first_) {  // ||x - h||^2 > zeta ||x - y||^2, h = g_i^t, y = ∇f_i(x^t)
       upload = v.squaredNorm() > zeta_ * (x - prev_).squaredNorm();
       flops_ += cost::vector_op(d, 2.0) + cost::vector_op(d, 3.0);
     }
@@ -73,6 +101,12 @@ class ClagNode final : public NodeBase {
 
  private:
   double zeta_;
+  bool wk_;     // LAG-WK's trigger instead of the 3PC one
+  int window_;  // LAG-WK: D
+  double xi_;   // LAG-WK: xi (xi_d = xi / D)
+  double gamma_;
+  std::vector<double> moves_;  // LAG-WK: ||x^{s+1} - x^s||^2 of the last D rounds, oldest first
+  Vector x_before_;
   bool first_ = true;
   Vector g_i_;
   Vector prev_;  // ∇f_i(x^t), the 3PC's y

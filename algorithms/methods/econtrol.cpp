@@ -7,8 +7,11 @@
 //                                                        applied, g_i, minus what was, h_i + Δ_i)
 //             h_i^{t+1} = h_i^t + Δ_i^t
 //   master:   x^{t+1} = x^t - gamma (h^t + Δ^t),  h^{t+1} = h^t + Δ^t,  Δ^t = (1/n) sum_i Δ_i^t
-// Caveat: the paper is not among the project's sources; this rule was written from its
-// description and has not been checked line by line against Algorithm 1 yet.
+// Caveat: the paper's text was not available to check this against Algorithm 1 line by line
+// (searched for arXiv 2311.05645 and the ICLR 2024 version). Secondary sources agree with the rule
+// above: the ICLR 2024 reviews (a reviewer notes that with h_i^0 = C(g_i^0) and eta = 0 EControl
+// is EF21, which is this rule with this initialisation) and the same update in a public
+// federated-learning library; they suggest the paper itself starts from h_i^0 = g_i^0 (below).
 // One compressed message per worker and round feeds both the error e_i and the estimator h_i.
 // The master broadcasts Δ^t; every replica sets h <- h + Δ, x <- x - gamma h with the master's
 // code (ModelReplica kEstimate, as EF21's), and a worker updates e_i and h_i with the Δ_i the

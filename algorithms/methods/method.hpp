@@ -136,6 +136,8 @@ struct MethodInfo {
   double (*param_theory)(const std::string&, const Compressor&, const Problem&,
                          const MethodParams&) = nullptr;
   bool has_theory() const { return theory != nullptr || param_theory != nullptr; }
+  // When the theoretical stepsize holds only on some problems: which (for `efsim methods`).
+  std::string theory_scope;
   // Its stepsize under the PL condition (EF21 paper, Theorem 3); null: none.
   double (*pl_theory)(const std::string&, const Compressor&, const Problem&) = nullptr;
   MethodInstance (*make)(const MethodSpec&, const Problem&, const Compressor&,

@@ -53,6 +53,14 @@ const std::vector<ParamInfo>& method_parameters() {
                               "(default 1/(omega + 1), i.e. K/d for rand_k_unbiased)");
     marina.in_every_fingerprint = false;
     t.push_back(marina);
+    ParamInfo clients = number("pp_clients", T::kInteger, 1, 1e6, false, false, 0, "pc",
+                               "PP-MARINA's clients per compressed round r, 1..n (required); "
+                               "r = n is MARINA");
+    clients.in_every_fingerprint = false;
+    clients.required = true;
+    clients.id_always = true;
+    clients.at_most_workers = true;
+    t.push_back(clients);
     ParamInfo eta_g = number("eta_g", T::kReal, 0, 1e6, true, false, 1, "eg",
                              "SCAFFOLD's global stepsize eta_g > 0 (default 1); gamma is the "
                              "local stepsize eta_l");
@@ -70,6 +78,12 @@ const std::vector<ParamInfo>& method_parameters() {
     rank.in_every_fingerprint = false;
     rank.id_always = true;  // the rank is part of every PowerSGD run id
     t.push_back(rank);
+    ParamInfo nesterov = number("nesterov", T::kReal, 0, 1, true, true, 0, "nm",
+                                "PowerSGD's momentum lambda in (0, 1): Algorithm 2's m <- lambda m "
+                                "+ Δ', x <- x - gamma (Δ' + m) (default: no momentum)");
+    nesterov.in_every_fingerprint = false;
+    nesterov.fingerprint_if_set = true;  // powersgd's results before it keep their fingerprints
+    t.push_back(nesterov);
     ParamInfo zeta =
         number("zeta", T::kReal, 0, 1e12, false, false, 0, "z",
                "lazy-aggregation trigger zeta >= 0: worker i uploads only if ||grad f_i(x^{t+1}) "
@@ -78,6 +92,15 @@ const std::vector<ParamInfo>& method_parameters() {
     zeta.required = true;
     zeta.id_always = true;
     t.push_back(zeta);
+    ParamInfo window = number("lag_window", T::kInteger, 1, 1e6, false, false, 10, "lw",
+                              "LAG-WK's window D of past model differences (default 10)");
+    window.in_every_fingerprint = false;
+    t.push_back(window);
+    ParamInfo xi = number("lag_xi", T::kReal, 0, 1e12, false, false, 1, "lx",
+                          "LAG-WK's trigger weight xi >= 0, xi_d = xi / D (default 1, the "
+                          "authors' xi_d = 1/D; 0: always upload)");
+    xi.in_every_fingerprint = false;
+    t.push_back(xi);
     ParamInfo down = number("downlink_compressor", T::kCompressor, 0, 0, false, false, 0, "dc",
                             "the master's contractive downlink compressor C_down, a compressor "
                             "entry like `compressor`, e.g. {kind: top_k, k: 100} (required)");

@@ -30,6 +30,9 @@ struct ParamInfo {
   // Resume fingerprints list the settings of 0.2.0 for every run (their files stay valid);
   // a setting added later appears only in the runs of the methods that take it.
   bool in_every_fingerprint = false;
+  // Added to a method that had results before: in its fingerprints only when not the default.
+  bool fingerprint_if_set = false;
+  bool at_most_workers = false;  // a count of workers: at most problem.workers
 };
 
 // Every method setting, in the order of run ids and fingerprints.

@@ -1,12 +1,17 @@
 // PowerSGD: Vogels, Karimireddy, Jaggi, "PowerSGD: Practical Low-Rank Gradient Compression for
 // Distributed Optimization", NeurIPS 2019: Algorithm 1 (rank-r compression by one step of
-// subspace iteration, warm-started) inside Algorithm 2 (error feedback), with momentum 0:
+// subspace iteration, warm-started) inside Algorithm 2 (error feedback), without momentum:
 //   worker w: M_w = g_w + e_w                   (g_w: full or minibatch gradient at x)
 //             P_w = M_w Q;        P = mean_w P_w  (all-reduce 1)
 //             P^ = ORTHOGONALIZE(P)              (Gram-Schmidt, on every worker alike)
 //             Q_w = M_w^T P^;     Q = mean_w Q_w  (all-reduce 2)
 //             e_w = M_w - P^ Q_w^T               (DECOMPRESS of its own compressed M_w, Alg. 2)
 //   every replica: x <- x - gamma P^ Q^T;  the next step starts from this Q (warm start)
+// With the setting nesterov = lambda in (0, 1), Algorithm 2's momentum (its lines 12-13) on the
+// decompressed mean Δ' = P^ Q^T: every replica keeps m (m^0 = 0) and steps
+//   m <- lambda m + Δ',   x <- x - gamma (Δ' + m).
+// (Without the setting, x <- x - gamma Δ': lines 12-13 left out. lambda -> 0 would still step
+// with 2 gamma Δ', which is why 0 is not a value of the setting.)
 // for every matrix block of x (powersgd.hpp: the MLP's layers, or a vector reshaped to about
 // sqrt(d) x sqrt(d)); vector blocks (biases) are averaged uncompressed. Q^0 is i.i.d. standard
 // normal from the run seed, the same on every worker. mean_w P^ Q_w^T = P^ Q^T, so the errors
@@ -165,6 +170,34 @@ Vector stepped(const Vector& x, double gamma, const Blocks& blocks, const Factor
   return out;
 }
 
+// Algorithm 2's lines 12-13: m <- lambda m + Δ'; returns x - gamma (Δ' + m).
+Vector nesterov_stepped(const Vector& x, double gamma, double lambda, const Blocks& blocks,
+                        const Factors& f, Vector& m) {
+  Vector delta = Vector::Zero(x.size());
+  for (std::size_t b = 0; b < blocks.size(); ++b) {
+    const Block& k = blocks[b];
+    if (k.rank == 0)
+      delta.segment(k.offset, k.size) = f.mean_vec[b];
+    else
+      powersgd::scatter(f.phat[b] * f.q[b].transpose(), k, delta, 1.0, true);
+  }
+  m = lambda * m + delta;
+  return x - gamma * (delta + m);
+}
+
+// The step of a replica (with momentum: m is the replica's own copy, updated on every replica
+// alike; x itself may be shared, ModelReplica's copy on write).
+template <class Replica>
+void step_replica(Replica& replica, ReplicaKey key, double gamma, double lambda,
+                  const Blocks& blocks, const Factors& f, Vector& m) {
+  if (lambda <= 0.0) {
+    replica.set_x_from(key, [&] { return stepped(replica.x(), gamma, blocks, f); });
+    return;
+  }
+  const Vector next = nesterov_stepped(replica.x(), gamma, lambda, blocks, f, m);
+  replica.set_x_from(key, [&]() -> const Vector& { return next; });
+}
+
 double step_flops(const Blocks& blocks, int d) {
   double flops = cost::vector_op(d);
   for (const Block& k : blocks)
@@ -181,10 +214,12 @@ class PowerSgdNode final : public NodeBase {
                std::shared_ptr<const Blocks> blocks, const Factors& f0)
       : NodeBase(f, C, s, x0, 1.0, ModelReplica::Rule::kStep),
         gamma_(s.gamma),
+        lambda_(s.params.number("nesterov")),
         blocks_(std::move(blocks)),
         factors_(f0),
         m_(Vector::Zero(x0.size())),
-        e_(Vector::Zero(x0.size())) {}
+        e_(Vector::Zero(x0.size())),
+        momentum_(lambda_ > 0 ? Vector::Zero(x0.size()) : Vector()) {}
 
   void receive(const Message& down) override {
     BitReader r(down);
@@ -196,9 +231,9 @@ class PowerSgdNode final : public NodeBase {
     }
     flops_ += cost::codec(powersgd::q_values(*blocks_));  // the answer to a Q round: Q (mean)
     read_q(r, bits, *blocks_, factors_);
-    replica_.set_x_from(powersgd_key(down, wire_),
-                        [&] { return stepped(replica_.x(), gamma_, *blocks_, factors_); });
-    flops_ += step_flops(*blocks_, f_.dim());
+    step_replica(replica_, powersgd_key(down, wire_), gamma_, lambda_, *blocks_, factors_,
+                 momentum_);
+    flops_ += step_flops(*blocks_, f_.dim()) + (lambda_ > 0 ? cost::vector_op(f_.dim(), 4.0) : 0);
   }
 
   Message step(Rng& rng) override {
@@ -260,11 +295,13 @@ class PowerSgdNode final : public NodeBase {
 
  private:
   double gamma_;
+  double lambda_;  // Algorithm 2's momentum (0: none)
   std::shared_ptr<const Blocks> blocks_;
   Factors factors_;
-  Vector m_;        // M_w = g_w + e_w of the current step
-  Vector e_;        // the error e_w
-  long steps_ = 0;  // rounds stepped: even = P round next
+  Vector m_;         // M_w = g_w + e_w of the current step
+  Vector e_;         // the error e_w
+  Vector momentum_;  // Algorithm 2's m, as every replica holds it
+  long steps_ = 0;   // rounds stepped: even = P round next
 };
 
 class PowerSgdMaster final : public MasterBase {
@@ -273,8 +310,10 @@ class PowerSgdMaster final : public MasterBase {
                  std::shared_ptr<const Blocks> blocks, const Factors& f0)
       : MasterBase(n, C, s.wire, x0, 1.0, ModelReplica::Rule::kStep),
         gamma_(s.gamma),
+        lambda_(s.params.number("nesterov")),
         blocks_(std::move(blocks)),
-        factors_(f0) {}
+        factors_(f0),
+        momentum_(lambda_ > 0 ? Vector::Zero(x0.size()) : Vector()) {}
 
   void absorb(int, const Message& up) override {
     const long values =
@@ -299,16 +338,18 @@ class PowerSgdMaster final : public MasterBase {
       return;
     }
     read_q(r, bits, *blocks_, factors_);
-    replica_.set_x_from(powersgd_key(down_, wire_),
-                        [&] { return stepped(replica_.x(), gamma_, *blocks_, factors_); });
-    flops_ += step_flops(*blocks_, dim_);
+    step_replica(replica_, powersgd_key(down_, wire_), gamma_, lambda_, *blocks_, factors_,
+                 momentum_);
+    flops_ += step_flops(*blocks_, dim_) + (lambda_ > 0 ? cost::vector_op(dim_, 4.0) : 0);
   }
   bool send_model() override { return false; }
 
  private:
   double gamma_;
+  double lambda_;
   std::shared_ptr<const Blocks> blocks_;
   Factors factors_;
+  Vector momentum_;
   Vector sum_;
   long round_ = 0;
 };

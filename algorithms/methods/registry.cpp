@@ -27,7 +27,9 @@ MethodInstance make_marina(const MethodSpec&, const Problem&, const Compressor&,
 MethodInstance make_econtrol(const MethodSpec&, const Problem&, const Compressor&, const Vector&);
 MethodInstance make_powersgd(const MethodSpec&, const Problem&, const Compressor&, const Vector&);
 MethodInstance make_scaffold(const MethodSpec&, const Problem&, const Compressor&, const Vector&);
-double marina_theory_gamma(const std::string&, const Compressor&, const Problem&);
+MethodInstance make_pp_marina(const MethodSpec&, const Problem&, const Compressor&, const Vector&);
+double marina_theory_gamma(const std::string&, const Compressor&, const Problem&,
+                           const MethodParams&);
 MethodInstance make_clag(const MethodSpec&, const Problem&, const Compressor&, const Vector&);
 double lazy_theory_gamma(const std::string&, const Compressor&, const Problem&,
                          const MethodParams&);
@@ -36,6 +38,8 @@ MethodInstance make_ef21_p_dcgd(const MethodSpec&, const Problem&, const Compres
                                 const Vector&);
 MethodInstance make_ef21_p_diana(const MethodSpec&, const Problem&, const Compressor&,
                                  const Vector&);
+double ef21_p_diana_theory_gamma(const std::string&, const Compressor&, const Problem&,
+                                 const MethodParams&);
 
 namespace {
 
@@ -127,7 +131,11 @@ const std::vector<MethodInfo>& method_registry() {
         method("marina",
                "MARINA: compressed gradient differences, full gradients with probability p "
                "(Gorbunov et al. 2021, Alg. 1; VR-MARINA with batch)",
-               N::kUnbiased, {"marina_p"}, make_marina, marina_theory_gamma),
+               N::kUnbiased, {"marina_p"}, make_marina, nullptr),
+        method("pp_marina",
+               "PP-MARINA: MARINA with partial participation, r = pp_clients of the n workers "
+               "upload in compressed rounds (Gorbunov et al. 2021, Alg. 4)",
+               N::kUnbiased, {"marina_p", "pp_clients"}, make_pp_marina, nullptr),
         method("econtrol",
                "EControl: one message C(eta e_i + g_i - h_i) feeds the error e_i and the "
                "estimator h_i (Gao, Islamov, Stich 2024, Alg. 1; eta = 0 is EF21)",
@@ -140,7 +148,7 @@ const std::vector<MethodInfo>& method_registry() {
         method("powersgd",
                "PowerSGD: rank-r factors P, Q of the error-corrected gradient by one warm-started "
                "power iteration, all-reduced (Vogels, Karimireddy, Jaggi 2019, Alg. 1 and 2)",
-               N::kAny, {"rank"}, make_powersgd, nullptr),
+               N::kAny, {"rank", "nesterov"}, make_powersgd, nullptr),
         method("ef21_bc",
                "EF21-BC: EF21 both ways, the master compresses g~ - g with downlink_compressor "
                "(Fatkhullin et al. 2021, EF21 with Bells & Whistles)",
@@ -159,6 +167,10 @@ const std::vector<MethodInfo>& method_registry() {
                "LAG: lazily aggregated exact gradients, CLAG with the identity (Chen et al. 2018; "
                "3PC form)",
                N::kIdentity, {"zeta"}, make_clag, nullptr),
+        method("lag_wk",
+               "LAG-WK: LAG with the original worker-side trigger over the last D model "
+               "differences (Chen, Giannakis, Sun, Yin, NeurIPS 2018)",
+               N::kIdentity, {"lag_window", "lag_xi"}, make_clag, nullptr),
     };
     for (auto& m : r) {
       // Partial participation: DCGD and GD (Horváth & Richtárik, §4.2), EF21-PP (EF21 with
@@ -172,7 +184,11 @@ const std::vector<MethodInfo>& method_registry() {
       m.model_downlink = !m.takes("quantizer") && !m.takes("downlink_compressor") &&
                          m.name != "scaffold" && m.name != "powersgd";
       m.own_compression = m.summable_uploads = m.name == "powersgd";
-      m.skips_uploads = m.takes("zeta");
+      // PP-MARINA's workers outside I'_k send nothing in compressed rounds.
+      m.skips_uploads = m.takes("zeta") || m.takes("lag_window") || m.name == "pp_marina";
+      if (m.takes("zeta")) m.param_theory = lazy_theory_gamma;
+      // MARINA's Theorem 2.1 and PP-MARINA's Theorem 4.1 with the run's marina_p and pp_clients.
+      if (m.takes("marina_p")) m.param_theory = marina_theory_gamma;
       if (m.name == "gd" || m.name == "dcgd")
         m.missing_upload =
             "partial participation with the realised set S: the master averages the uploads that "
@@ -187,7 +203,11 @@ const std::vector<MethodInfo>& method_registry() {
             "shifts unchanged: a missing worker keeps h_i (its contribution is h_i, as if "
             "Delta_i = 0); x <- x - gamma (h + (1/n) sum_{i in S} Delta_i), h <- h + alpha "
             "(1/n) sum_{i in S} Delta_i";
-      if (m.skips_uploads) m.param_theory = lazy_theory_gamma;
+      // EF21-P + DIANA: the EF21-P paper's Theorem F.2 (convex f_i).
+      if (m.name == "ef21_p_diana") {
+        m.param_theory = ef21_p_diana_theory_gamma;
+        m.theory_scope = "convex problems";
+      }
       // EF21's Theorem 3 and EF21+'s Theorem 4 (PL); GD is EF21 with the identity.
       if (m.name == "gd" || m.name == "ef21" || m.name == "ef21_plus") m.pl_theory = ef21_pl_gamma;
     }

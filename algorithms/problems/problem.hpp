@@ -74,6 +74,8 @@ class Problem {
   // mu of the PL condition f - f* <= ||∇f||^2 / (2 mu) when known (least squares, quadratics:
   // the smallest eigenvalue of the Hessian); NaN otherwise.
   virtual double pl_constant() const;
+  // Every f_i is convex (theorems for convex problems: the EF21-P paper's Theorem F.2).
+  virtual bool convex() const { return false; }
 };
 
 // One worker's exact evaluation at the common iterate x: f_i(x), ∇f_i(x) and its count of

@@ -53,6 +53,7 @@ class QuadraticProblem final : public Problem {
   // f* from the normal equations (mean Q) x = mean b.
   double optimal_value() const override { return f_star_; }
   double pl_constant() const override { return mu_; }
+  bool convex() const override { return true; }  // every Q_i is PSD
 
  private:
   std::vector<std::unique_ptr<QuadraticObjective>> locals_;

@@ -267,6 +267,13 @@ def load(dirs, summary=None):
 
     keep = ["run_id"] + _SUMMARY_SETTINGS + [c for c, _, _ in SETTINGS]
     if traces:
+        # A column only some runs have (e.g. uploads_skipped of clag, lag, pp_marina) is <NA>
+        # for the others.
+        for c, dtype in OPTIONAL_TRACE_COLUMNS.items():
+            if any(c in t.columns for t in traces):
+                for t in traces:
+                    if c not in t.columns:
+                        t[c] = pd.array([None] * len(t), dtype=dtype)
         long = pd.concat(traces, ignore_index=True)
         long = long.merge(table[keep], on="run_id", how="left", sort=False)
         extra = [c for c in OPTIONAL_TRACE_COLUMNS if c in long.columns]

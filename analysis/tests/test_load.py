@@ -209,6 +209,32 @@ class Load(unittest.TestCase):
         self.assertTrue(res.summary.equals(self.res.summary))
         self.assertTrue(res.traces.equals(self.res.traces))
 
+    def test_sweep_mixing_lazy_and_eager_methods(self):
+        """clag and pp_marina traces have a last column, uploads_skipped: a sweep that mixes them
+        with other methods loads (the report once failed on it), the column is read cell by
+        cell, and the other runs have <NA> there."""
+        mixed = SWEEPS.run("mixed", common.FEW.split("runs:")[0] + """runs:
+  - method: ef21
+    compressor: {kind: top_k, k: 20}
+  - method: clag
+    compressor: {kind: top_k, k: 20}
+    zeta: 100
+  - method: pp_marina
+    compressor: {kind: rand_k_unbiased, k: 20}
+    pp_clients: 2
+""", report=False)
+        res = efsim.load(mixed)
+        t = res.traces
+        self.assertEqual(str(t["uploads_skipped"].dtype), "Int64")
+        self.assertTrue(t[t["run_id"] == "ef21-top_k20-x1"]["uploads_skipped"].isna().all())
+        for run_id in ("clag-top_k20-x1-z100", "pp_marina-rand_k_unbiased20-x1-pc2"):
+            with open(os.path.join(mixed, "runs", run_id, "trace.csv"), newline="") as f:
+                want = [int(r["uploads_skipped"]) for r in csv.DictReader(f)]
+            self.assertEqual(list(res.trace(run_id)["uploads_skipped"]), want, run_id)
+            self.assertGreater(want[-1], 0, run_id)
+        # A sweep without such runs has no such column.
+        self.assertNotIn("uploads_skipped", self.res.traces.columns)
+
     def test_errors_name_the_file(self):
         with self.assertRaises(efsim.LoadError) as e:
             efsim.load(os.path.join(SWEEPS.root, "nothing"))

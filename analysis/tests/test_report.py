@@ -287,6 +287,25 @@ class Page(unittest.TestCase):
         csv_head = read(os.path.join(SWEEPS.few, "time_to_target.csv")).split("\n")[0]
         self.assertTrue(csv_head.startswith("run,platform,method,"))
 
+    def test_every_run_shows_its_uplink_and_downlink_bits(self):
+        """Runs that missed the target have no to-target bits; the whole-run columns give every
+        run's uplink and downlink bits per worker, read here from its trace independently."""
+        res = efsim.load(SWEEPS.few)
+        rows = report.with_run_bits(report.records(res.summary), res.traces)
+        t = report.table(rows, res.target)
+        up = t.head.index("Mbit up / worker, whole run")
+        down = t.head.index("Mbit down / worker, whole run")
+        missed = 0
+        for row in t.body:
+            with open(os.path.join(SWEEPS.few, "runs", row[0], "trace.csv")) as f:
+                last = f.read().strip().split("\n")[-1].split(",")
+            self.assertEqual(row[up], format(float(last[4]) / 1e6, ".4g"), row[0])
+            self.assertEqual(row[down], format(float(last[5]) / 1e6, ".4g"), row[0])
+            missed += row[t.head.index("Mbit up / worker")] == "–"
+        self.assertGreater(missed, 0)  # some run missed the target: the whole-run columns matter
+        page = read(os.path.join(SWEEPS.few, "report.html"))
+        self.assertIn("<th class='num'>Mbit down / worker, whole run</th>", page)
+
     def test_same_results_same_bytes(self):
         out = os.path.join(SWEEPS.root, "again")
         os.makedirs(out)

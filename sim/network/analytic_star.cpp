@@ -84,9 +84,11 @@ alg::RoundTiming AnalyticStarClock::round_time(const alg::RoundCost& cost) {
   assert(n == spec_.workers);
   // Links: 0 master UP (master -> switch), 1 master DOWN, then per worker UP, DOWN.
   std::vector<double> capacity = {spec_.master_bandwidth_Bps, spec_.master_bandwidth_Bps};
+  const double down_Bps =
+      spec_.downlink_bandwidth_Bps > 0 ? spec_.downlink_bandwidth_Bps : spec_.bandwidth_Bps;
   for (int i = 0; i < n; ++i) {
     capacity.push_back(spec_.bandwidth_Bps);
-    capacity.push_back(spec_.bandwidth_Bps);
+    capacity.push_back(down_Bps);
   }
   auto worker_up = [](int i) { return 2 + 2 * i; };
   auto worker_down = [](int i) { return 3 + 2 * i; };

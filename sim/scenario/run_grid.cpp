@@ -313,6 +313,9 @@ std::vector<RunSpec> expand_entry(const Reader& r, const YAML::Node& entry, cons
       if (p.dynamics.any())
         r.fail(m, base + ".participation.materialize",
                "'sampled' runs without platform dynamics, deadlines or power figures");
+      if (p.topology.downlink_bandwidth_Bps > 0)
+        r.fail(m, base + ".participation.materialize",
+               "'sampled' builds symmetric slot links: no platform.downlink_bandwidth");
     }
   if (participation.sampled_only)
     for (const auto& method : methods)
@@ -349,8 +352,13 @@ std::vector<RunSpec> expand_entry(const Reader& r, const YAML::Node& entry, cons
           runs, expand_compressor(r, v, key),
           [&p](RunSpec& run, const alg::CompressorSpec& c) { run.compressor_params[p.name] = c; });
     } else {
-      multiply(runs, number_axis(r, v, key, p),
-               [&p](RunSpec& run, double x) { run.params[p.name] = x; });
+      const std::vector<double> values = number_axis(r, v, key, p);
+      for (double x : values)
+        if (p.at_most_workers && x > s.problem.workers)
+          r.fail(v, key,
+                 Reader::fmt(x) + " is more than the problem's " +
+                     std::to_string(s.problem.workers) + " workers");
+      multiply(runs, values, [&p](RunSpec& run, double x) { run.params[p.name] = x; });
     }
   }
   multiply(runs, patterns, [](RunSpec& run, const std::string& p) { run.pattern = p; });

@@ -100,11 +100,14 @@ void parse_topology(const Reader& r, const YAML::Node& n, const std::string& key
 void parse_star(const Reader& r, const YAML::Node& n, const std::string& key, PlatformSpec& p) {
   r.check_keys(
       n, key,
-      {"kind", "bandwidth", "latency", "master_bandwidth", "master_latency", "worker_speed",
-       "master_speed", "stragglers", "round_deadline", "dynamics", "master_power"});
+      {"kind", "bandwidth", "downlink_bandwidth", "latency", "master_bandwidth", "master_latency",
+       "worker_speed", "master_speed", "stragglers", "round_deadline", "dynamics", "master_power"});
   auto& st = p.topology;
   if (n["bandwidth"])
     st.bandwidth_Bps = r.quantity(n["bandwidth"], key + ".bandwidth", Unit::kBandwidthBps, true);
+  if (n["downlink_bandwidth"])  // asymmetric worker links: the master -> worker direction
+    st.downlink_bandwidth_Bps =
+        r.quantity(n["downlink_bandwidth"], key + ".downlink_bandwidth", Unit::kBandwidthBps, true);
   if (n["latency"])
     st.latency_s = r.quantity(n["latency"], key + ".latency", Unit::kSeconds, false);
   if (n["master_bandwidth"])
@@ -461,6 +464,14 @@ void parse_platforms(const Reader& r, const YAML::Node& root, const std::string&
         r.fail(root["network_model"], "network_model",
                "'analytic' computes static platforms: no dynamics, deadlines or power figures (" +
                    key + ")");
+      if (m == "analytic" && p.topology.downlink_bandwidth_Bps > 0)
+        r.fail(spec["downlink_bandwidth"], key + ".downlink_bandwidth",
+               "network_model analytic prices symmetric worker links; asymmetric worker links "
+               "run under simgrid, cm02 and textbook");
+      if (m == "ns3" && p.topology.downlink_bandwidth_Bps > 0)
+        r.fail(spec["downlink_bandwidth"], key + ".downlink_bandwidth",
+               "network_model ns3 builds symmetric point-to-point links; asymmetric worker links "
+               "run under simgrid, cm02 and textbook");
       PlatformSpec pm = p;
       pm.network_model = m;
       if (models.size() > 1) pm.name = p.name.empty() ? m : p.name + "-" + m;

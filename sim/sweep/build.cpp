@@ -121,6 +121,7 @@ ResolvedRun resolve_run(const Scenario& s, const ProblemSetup& setup, const RunS
     else {
       alg::MethodParams params;
       for (const auto& [name, value] : run.params) params.set(name, value);
+      for (const auto& [name, c] : r.compressor_params) params.set_compressor(name, c.get());
       r.gamma =
           run.stepsize.value * alg::theory_gamma(run.method, *r.compressor, *setup.problem, params);
     }
@@ -199,6 +200,15 @@ std::string platform_summary(const PlatformSpec& p) {
   if (p.kind != "star") return platforms::make_topology(p.topology).description;
   const auto& st = p.topology;
   char buf[256];
+  if (st.downlink_bandwidth_Bps > 0) {
+    std::snprintf(buf, sizeof buf,
+                  "star: %d workers, %g Mbps up / %g Mbps down / %g ms links, master %g Mbps, %g "
+                  "Gflop/s workers",
+                  st.workers, st.bandwidth_Bps * 8 / 1e6, st.downlink_bandwidth_Bps * 8 / 1e6,
+                  st.latency_s * 1e3, st.master_bandwidth_Bps * 8 / 1e6,
+                  st.worker_speed_flops / 1e9);
+    return buf;
+  }
   std::snprintf(buf, sizeof buf,
                 "star: %d workers, %g Mbps / %g ms links, master %g Mbps, %g Gflop/s workers",
                 st.workers, st.bandwidth_Bps * 8 / 1e6, st.latency_s * 1e3,

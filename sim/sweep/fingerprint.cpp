@@ -92,6 +92,9 @@ std::string run_fingerprint(const std::string& inputs, const ResolvedRun& run) {
   const alg::MethodInfo& method = alg::find_method(run.spec.method);
   for (const auto& p : alg::method_parameters()) {
     if (!p.in_every_fingerprint && !method.takes(p.name)) continue;
+    // A setting added to a method later: listed only when the run gives it another value than
+    // its default, so the method's earlier results keep their fingerprints (and resume).
+    if (p.fingerprint_if_set && run.spec.param(p.name) == p.fallback) continue;
     os << ' ';
     if (p.type == alg::ParamType::kCompressor) {
       const auto it = run.compressor_params.find(p.name);

@@ -170,15 +170,23 @@ std::string apply_dynamics(const std::string& xml, const PlatformSpec& p, std::u
     const std::uint64_t stream = static_cast<std::uint64_t>(i) * 4;
     const std::string host_id = platforms::worker_host_name(i), link_id = host_id + "-link";
     Decoration& host = decorations[host_id];
-    Decoration& link = decorations[link_id];
-    if (c.bandwidth)
-      link.attributes += attach(
-          link_id, "bandwidth_file",
-          simgrid_profile(profile_points(*c.bandwidth, seed, stream), nominal[i].bandwidth_Bps));
-    if (c.latency)
-      link.attributes += attach(
-          link_id, "latency_file",
-          simgrid_profile(profile_points(*c.latency, seed, stream + 1), nominal[i].latency_s));
+    // An asymmetric star (platform.downlink_bandwidth) has one link per direction: both follow
+    // the same profile of factors, each times its own nominal bandwidth.
+    std::vector<std::pair<std::string, double>> links{{link_id, nominal[i].bandwidth_Bps}};
+    if (p.kind == "star" && p.topology.downlink_bandwidth_Bps > 0)
+      links = {{link_id + "_UP", nominal[i].bandwidth_Bps},
+               {link_id + "_DOWN", p.topology.downlink_bandwidth_Bps}};
+    for (const auto& [id, bandwidth] : links) {
+      Decoration& link = decorations[id];
+      if (c.bandwidth)
+        link.attributes +=
+            attach(id, "bandwidth_file",
+                   simgrid_profile(profile_points(*c.bandwidth, seed, stream), bandwidth));
+      if (c.latency)
+        link.attributes += attach(
+            id, "latency_file",
+            simgrid_profile(profile_points(*c.latency, seed, stream + 1), nominal[i].latency_s));
+    }
     if (c.speed)
       host.attributes += attach(host_id, "speed_file",
                                 simgrid_profile(profile_points(*c.speed, seed, stream + 2), 1.0));

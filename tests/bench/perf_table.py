@@ -7,7 +7,9 @@ Needs a Release build (build/efsim, build/tests/bench/efsim_bench). Each figure 
 of --repeat runs (wall-clock host time of `efsim run --jobs 1`, peak RSS of the run's process
 tree). Prints Markdown tables. Not part of the test suite: timings belong here, not in tests.
 Data: ../shared/datasets/a9a beside the repository and Debian's dataset-fashion-mnist; a figure
-whose data is missing is reported as skipped.
+whose data is missing is reported as skipped. The NumPy anchor (--only numpy) runs its reference
+under an interpreter that has NumPy and SciPy (this one, else Debian's /usr/bin/python3 with
+python3-numpy and python3-scipy).
 """
 import argparse
 import json
@@ -186,13 +188,140 @@ def mib(b):
     return f"{b / 2**20:.0f} MiB"
 
 
+# --- The NumPy/SciPy anchor (issue 17): efsim's whole run against a script doing only the math ---
+
+def numpy_reference(path, dim, workers, rounds, gamma, lam):
+    """The math of `rounds` rounds of EF21 Top-1 on a LIBSVM data set, as a user would write it
+    with NumPy/SciPy: per round and worker the local loss and gradient with two sparse products
+    (margins A_i x, then A_i^T s), Top-1 of the difference to g_i (its value rounded to 32 bits,
+    as on efsim's wire), the EF21 updates, and the trace's f and |grad f|^2. No simulation, no
+    I/O: the data is parsed before the clock starts. Returns (wall seconds, CPU seconds, final f,
+    final |grad|^2)."""
+    import numpy as np
+    import scipy.sparse as sp
+    from scipy.special import expit
+    labels, rows, cols, vals = [], [], [], []
+    with open(path) as fh:
+        for line in fh:
+            parts = line.split()
+            if not parts:
+                continue
+            for item in parts[1:]:
+                k, v = item.split(":")
+                rows.append(len(labels))
+                cols.append(int(k) - 1)
+                vals.append(float(v))
+            labels.append(float(parts[0]))
+    A = sp.csr_matrix((np.array(vals), (np.array(rows), np.array(cols))), shape=(len(labels), dim))
+    y = np.where(np.array(labels) == min(labels), -1.0, 1.0)
+    N = len(labels)
+    per = N // workers
+    blocks = [(i * per, N if i == workers - 1 else (i + 1) * per) for i in range(workers)]
+    As = [A[a:b] for a, b in blocks]
+    ys = [y[a:b] for a, b in blocks]
+
+    def local(i, x):
+        Ai, yi = As[i], ys[i]
+        t = -yi * (Ai @ x)
+        value = np.logaddexp(0.0, t).mean()
+        grad = Ai.T @ (-yi * expit(t)) / Ai.shape[0]
+        q = 1.0 + x * x
+        return value + lam * np.sum(x * x / q), grad + lam * 2.0 * x / (q * q)
+
+    def top1(v):
+        k = int(np.argmax(np.abs(v)))
+        return k, float(np.float32(v[k]))
+
+    start, cpu_start = time.perf_counter(), time.process_time()
+    x = np.zeros(dim)
+    g_i = np.zeros((workers, dim))
+    for i in range(workers):  # round 0: g_i = C(grad f_i(x^0))
+        _, grad = local(i, x)
+        k, c = top1(grad)
+        g_i[i, k] += c
+    g = g_i.mean(axis=0)
+    f = gnorm = float("nan")
+    for _ in range(rounds):
+        x = x - gamma * g
+        fs, grads = 0.0, np.zeros(dim)
+        for i in range(workers):
+            value, grad = local(i, x)
+            fs += value
+            grads += grad
+            k, c = top1(grad - g_i[i])
+            g_i[i, k] += c
+            g[k] += c / workers
+        f, gnorm = fs / workers, float(np.dot(grads, grads)) / workers**2
+    return time.perf_counter() - start, time.process_time() - cpu_start, f, gnorm
+
+
+def numpy_python():
+    """An interpreter with NumPy and SciPy: this one, else Debian's."""
+    for exe in (sys.executable, "/usr/bin/python3"):
+        if exe and subprocess.run([exe, "-c", "import numpy, scipy.sparse, scipy.special"],
+                                  capture_output=True).returncode == 0:
+            return exe
+    return None
+
+
+def numpy_anchor(repeat, quick, tmp):
+    """efsim's whole run of EF21 Top-1 on a9a (n = 20, a trace row every round) against the
+    NumPy reference of the same rounds, alternated run by run; prints the table."""
+    print("## 6. efsim against a NumPy/SciPy script doing only the math (EF21 Top-1, a9a, n = 20)\n")
+    exe = numpy_python()
+    if not A9A.exists():
+        print(f"skipped: {A9A} not found\n")
+        return
+    if exe is None:
+        print("skipped: no python3 with NumPy and SciPy (apt-get install python3-numpy python3-scipy)\n")
+        return
+    rounds = 100 if quick else 1000
+    path = Path(tmp) / "anchor.yaml"
+    path.write_text(a9a_scenario(rounds))
+    out = Path(tmp) / "anchor"
+    reps = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        proc = subprocess.Popen([EFSIM, "run", path, "--out", out, "--fresh", "--no-report", "--quiet",
+                                 "--jobs", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        err = proc.stderr.read().decode()
+        proc.stderr.close()
+        if os.waitstatus_to_exitcode(status) != 0:
+            sys.exit(f"perf_table: efsim run {path} failed:\n{err}")
+        cpu = usage.ru_utime + usage.ru_stime
+        run = json.loads(next(out.glob("runs/*/run.json")).read_text())
+        gamma = run["stepsize"]["gamma"]
+        ref = subprocess.run([exe, __file__, "--numpy-reference", str(A9A), str(rounds), repr(gamma)],
+                             check=True, capture_output=True, text=True).stdout.split()
+        reps.append({"wall": wall, "cpu": cpu, "ref_wall": float(ref[0]), "ref_cpu": float(ref[1]),
+                     "f": float(ref[2]), "gnorm": float(ref[3]), "result": run["result"]})
+    result, last = reps[-1]["result"], reps[-1]
+    agree = max(abs(last["f"] - result["f"]) / abs(result["f"]),
+                abs(last["gnorm"] - result["grad_norm_sq"]) / abs(result["grad_norm_sq"]))
+    print("| rounds | efsim whole run (start-up, loading a9a, simulation, trace) | NumPy/SciPy, math only "
+          "| NumPy / efsim: wall-clock | NumPy / efsim: CPU time |")
+    print("| --- | --- | --- | --- | --- |")
+    print(f"| {rounds} | {med(r['wall'] for r in reps):.2f} s (CPU {med(r['cpu'] for r in reps):.2f} s) "
+          f"| {med(r['ref_wall'] for r in reps):.2f} s (CPU {med(r['ref_cpu'] for r in reps):.2f} s) "
+          f"| **{med(r['ref_wall'] / r['wall'] for r in reps):.2f}x** "
+          f"| {med(r['ref_cpu'] / r['cpu'] for r in reps):.2f}x |\n")
+    print(f"ratios: medians over {repeat} pair(s), each pair run back to back; efsim's CPU time is its "
+          "process's user + system time, NumPy's that of its math. The reference's final f and "
+          f"|grad f|^2 agree with efsim's to {agree:.1e} relative (the same math; its sums run in "
+          "another order)\n")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeat", type=int, default=5, help="runs per figure (median); default 5")
     ap.add_argument("--quick", action="store_true", help="fewer rounds (a smoke test, not the figures)")
-    ap.add_argument("--only", default="overhead,fleet,memory,mlp,sweep,population,everyone",
-                    help="comma-separated subset of: overhead,fleet,memory,mlp,sweep,population,"
+    ap.add_argument("--only", default="overhead,fleet,memory,mlp,sweep,numpy,population,everyone",
+                    help="comma-separated subset of: overhead,fleet,memory,mlp,sweep,numpy,population,"
                          "everyone")
+    ap.add_argument("--numpy-reference", nargs=3, metavar=("DATA", "ROUNDS", "GAMMA"),
+                    help=argparse.SUPPRESS)  # internal: one run of the NumPy anchor's reference
     def round_list(text):
         try:
             values = [int(v) for v in text.split(",")]
@@ -206,6 +335,11 @@ def main():
                     help="comma-separated round counts of the MLP figure (default 200; the "
                          "README also quotes 1000)")
     a = ap.parse_args()
+    if a.numpy_reference:
+        wall, cpu, f, gnorm = numpy_reference(Path(a.numpy_reference[0]), 123, 20,
+                                              int(a.numpy_reference[1]), float(a.numpy_reference[2]), 0.1)
+        print(wall, cpu, repr(f), repr(gnorm))
+        return
     for f in (EFSIM, BENCH):
         if not f.exists():
             sys.exit(f"perf_table: {f} missing: build in Release first (./run.sh build)")
@@ -306,9 +440,11 @@ def main():
                 print("| --jobs 1 | --jobs 2 | speedup |")
                 print("| --- | --- | --- |")
                 print(f"| {w1:.2f} s | {w2:.2f} s | {w1 / w2:.2f}x |\n")
+        if "numpy" in only:
+            numpy_anchor(a.repeat, a.quick, tmp)
 
         if "population" in only:
-            print("## 6. Populations: DCGD Rand-10, 1,000 of the clients sampled per round (tau-nice, "
+            print("## 8. Populations: DCGD Rand-10, 1,000 of the clients sampled per round (tau-nice, "
                   "materialize: sampled), one row of d = 100 each, metrics every 50 rounds\n")
             print("| clients | network model | rounds | whole run | CPU | host ms/round | peak RSS |")
             print("| --- | --- | --- | --- | --- | --- | --- |")
@@ -325,7 +461,7 @@ def main():
             print(f"| 10,000, every client built (materialize: all) | simgrid | {rounds} | {wall:.2f} s | "
                   f"{cpu_s:.2f} s | {1e3 * wall / rounds:.1f} | {mib(rss)} |\n")
         if "everyone" in only:
-            print("## 7. Everyone every round: EF21 Top-10, 10 rows per worker, d = 100, a star\n")
+            print("## 9. Everyone every round: EF21 Top-10, 10 rows per worker, d = 100, a star\n")
             print("| workers | network model | rounds | whole run | CPU | host ms/round | peak RSS |")
             print("| --- | --- | --- | --- | --- | --- | --- |")
             cases = [(1000, "textbook", 100), (10000, "textbook", 10), (1000, "analytic", 100),
