@@ -171,6 +171,52 @@ def with_run_bits(rows, traces):
     return out
 
 
+def environment_table(rows, res):
+    """Real environments (README): per run, the Joules (total, to the target, per worker class and
+    the master's, from run.json's energy block) and the participation of its rounds (means per
+    round of the trace's cumulative uploads_used, uploads_dropped, workers_off; the time lost
+    waiting for uploads that missed the deadline). None when no run measured either."""
+    traces = res.traces
+    last = traces.groupby("run_id").tail(1).set_index("run_id") if len(traces) else None
+    has_part = last is not None and "uploads_used" in last.columns
+    energy = {rid: j.get("energy") for rid, j in res.run_json.items() if j.get("energy")}
+    if not energy and not has_part:
+        return None
+    classes = max((len(e.get("by_class_J") or []) for e in energy.values()), default=0)
+    head = ["run", "outcome", "sim. time to target (s)"]
+    if energy:
+        head += ["energy (kJ)", "energy to target (kJ)"]
+        head += ["class %d (kJ)" % c for c in range(classes)] + ["master (kJ)"]
+    if has_part:
+        head += ["uploads used / round", "dropped / round", "off / round", "time lost (s)"]
+    body = []
+    for r in rows:
+        rid = r["run_id"]
+        if rid not in res.run_json:
+            continue
+        cells = [rid, outcome(r), fmt(r["time_to_target_s"])]
+        if energy:
+            e = energy.get(rid) or {}
+            kj = lambda v: fmt(None if v is None else v / 1e3)  # noqa: E731
+            by_class = list(e.get("by_class_J") or [])
+            by_class += [None] * (classes - len(by_class))
+            to_target = res.summary.set_index("run_id").at[rid, "energy_to_target_J"] \
+                if "energy_to_target_J" in res.summary.columns else None
+            cells += [kj(e.get("total_J")), kj(val(to_target))] + [kj(v) for v in by_class] + \
+                [kj(e.get("master_J"))]
+        if has_part:
+            rounds = r["rounds"] or 0
+            row = last.loc[rid] if rid in last.index else None
+            def per_round(col):
+                v = None if row is None else val(row[col])
+                return fmt(None if v is None or rounds <= 0 else v / rounds, ".3g")
+            lost = None if row is None else val(row["time_lost_s"])
+            cells += [per_round("uploads_used"), per_round("uploads_dropped"),
+                      per_round("workers_off"), fmt(lost)]
+        body.append(cells)
+    return Table(head, body, head[2:])
+
+
 def tuning_table(rows, target):
     groups = {}
     for r in rows:
@@ -366,6 +412,13 @@ def main():
     main_table = table(headline, target)
     full_table = table(rows, target)
     tuning = tuning_table(rows, target > 0)
+    env = environment_table(headline, res)
+    env_note = ("Energy: SimGrid's host and link energy plugins over the whole run (every device's "
+                "idle power included, sampled or not), per worker class of the platform and the "
+                "master's; to target: up to the first round that meets it. Participation: per "
+                "round, the uploads the master used, those dropped at the round deadline or lost "
+                "to a worker going off, and the sampled workers that were off; time lost: the "
+                "total time rounds waited past their last used upload.")
     side_by_side = platforms_table(rows, target)
     models = model_comparison(rows)
     models_note = ("Each model's error against ns-3 (packet-level TCP; a new connection per "
@@ -416,6 +469,8 @@ def main():
                models[0].md(), "", models_note, ""]
         md += ["Conclusions that flip between models:", ""] + \
               (["- " + f for f in models[1]] or ["- none: every model names the same fastest run"]) + [""]
+    if env:
+        md += ["## Energy and participation", "", env.md(), "", env_note, ""]
     if tuning.body:
         md += ["## Stepsize tuning", "", tuning.md(), ""]
     md += ["## Plots", ""]
@@ -456,6 +511,9 @@ dl{display:grid;grid-template-columns:max-content auto;gap:2px 12px} dt{font-wei
                   "<p>Conclusions that flip between models:</p><ul>%s</ul>" %
                   "".join("<li>%s</li>" % html.escape(f) for f in
                           (models[1] or ["none: every model names the same fastest run"]))]
+    if env:
+        parts += ["<h2>Energy and participation</h2>", env.html(),
+                  "<p>%s</p>" % html.escape(env_note)]
     if tuning.body:
         parts += ["<h2>Stepsize tuning</h2>", tuning.html()]
     parts.append("<h2>Plots</h2>")

@@ -77,6 +77,41 @@ def have(module):
         return False
 
 
+# Real environments: a round deadline, workers going on and off, power figures (the report's
+# energy and participation table).
+DYNAMIC = """seed: 7
+network_model: textbook
+platform:
+  kind: edge
+  classes:
+    - {bandwidth: 1Mbps, latency: 20ms, share: 0.5, speed: phone}
+    - {bandwidth: 50Mbps, latency: 5ms, share: 0.5, speed: laptop}
+  master_bandwidth: 1Gbps
+  master_latency: 1ms
+  master_speed: server
+  round_deadline: 30ms
+  master_power: {idle: 100, busy: 300}
+  dynamics:
+    - class: 0
+      availability: {markov: {mean_on: 1s, mean_off: 1s, horizon: 100s}}
+      power: {idle: 0.5, busy: 5, transfer: 1.5}
+    - class: 1
+      power: {idle: 3, busy: 15, transfer: 0.5}
+problem:
+  dataset: synthetic
+  synthetic: {samples: 2000, dim: 400, nnz_per_row: 20}
+  workers: 20
+  lambda: 0.01
+stop: {max_rounds: 80, grad_norm_sq: 1e-4}
+runs:
+  - method: gd
+    participation: {tau: 10}
+  - method: ef21
+    compressor: {kind: top_k, k: 20}
+    participation: {tau: 10}
+"""
+
+
 class Sweeps:
     """Runs scenarios once per test module and removes their folders at the end."""
 

@@ -28,6 +28,7 @@ def setUpModule():
     SWEEPS.few = SWEEPS.run("few", common.FEW)
     SWEEPS.platforms = SWEEPS.run("platforms", common.PLATFORMS)
     SWEEPS.settings = SWEEPS.run("settings", common.SETTINGS, report=False)  # figures only
+    SWEEPS.dynamic = SWEEPS.run("dynamic", common.DYNAMIC)
 
 
 def tearDownModule():
@@ -305,6 +306,39 @@ class Page(unittest.TestCase):
         self.assertGreater(missed, 0)  # some run missed the target: the whole-run columns matter
         page = read(os.path.join(SWEEPS.few, "report.html"))
         self.assertIn("<th class='num'>Mbit down / worker, whole run</th>", page)
+
+    def test_energy_and_participation_table(self):
+        """With power figures and a round deadline the report shows every run's Joules (total,
+        per worker class, the master's, to the target) and its participation per round, read
+        here independently from run.json and the trace's last row; without them, no section."""
+        import json
+        res = efsim.load(SWEEPS.dynamic)
+        rows = report.headline_rows(report.records(res.summary))
+        t = report.environment_table(rows, res)
+        self.assertEqual(t.head[3:9], ["energy (kJ)", "energy to target (kJ)", "class 0 (kJ)",
+                                       "class 1 (kJ)", "master (kJ)", "uploads used / round"])
+        dropped = 0
+        for row in t.body:
+            run = os.path.join(SWEEPS.dynamic, "runs", row[0])
+            with open(os.path.join(run, "run.json")) as f:
+                j = json.load(f)
+            e = j["energy"]
+            self.assertEqual(row[3], format(e["total_J"] / 1e3, ".4g"))
+            self.assertEqual(row[5:7], [format(v / 1e3, ".4g") for v in e["by_class_J"]])
+            self.assertEqual(row[7], format(e["master_J"] / 1e3, ".4g"))
+            self.assertAlmostEqual(sum(e["by_class_J"]) + e["master_J"], e["total_J"],
+                                   delta=1e-9 * e["total_J"])
+            with open(os.path.join(run, "trace.csv")) as f:
+                lines = f.read().strip().split("\n")
+            head, last = lines[0].split(","), lines[-1].split(",")
+            rounds = j["result"]["rounds"]
+            used = float(last[head.index("uploads_used")])
+            self.assertEqual(row[8], format(used / rounds, ".3g"))
+            dropped += float(last[head.index("uploads_dropped")])
+        self.assertGreater(dropped, 0)  # the deadline and the off-going phones cost uploads
+        page = read(os.path.join(SWEEPS.dynamic, "report.html"))
+        self.assertIn("<h2>Energy and participation</h2>", page)
+        self.assertNotIn("Energy and participation", read(os.path.join(SWEEPS.few, "report.md")))
 
     def test_same_results_same_bytes(self):
         out = os.path.join(SWEEPS.root, "again")
