@@ -27,6 +27,7 @@
 #include "sim/scenario/scenario.hpp"
 #include "sim/sweep/recorder.hpp"
 #include "sim/text.hpp"
+#include "simgrid_star_run.hpp"
 #include "test_util.hpp"
 
 namespace efsim::alg {
@@ -195,23 +196,7 @@ std::string simgrid_trace(const MethodSpec& s, const std::string& pattern, long 
     auto p = logistic(4);
     Identity id;
     MethodInstance m = find_method(s.name).make(s, *p, id, Vector::Zero(p->dim()));
-    const std::string dir = test::make_temp_dir("powersgd-platform");
-    sim::NetworkSetup net;
-    net.model = "simgrid";
-    net.wire = s.wire;
-    net.pattern = sim::parse_pattern(pattern);
-    net.platform_file = dir + "/platform.xml";
-    platforms::TopologySpec star;
-    star.workers = 4;
-    std::ofstream(net.platform_file) << platforms::star_platform_xml(star);
-    net.master = platforms::master_host_name();
-    for (int i = 0; i < 4; ++i) net.workers.push_back(platforms::worker_host_name(i));
-    StopRule rule;
-    rule.max_rounds = rounds;
-    Monitor mon(*p, rule);
-    sim::run_simgrid(net, m, mon, 7);
-    std::filesystem::remove_all(dir);
-    return sim::trace_csv(mon.trace());
+    return test::simgrid_star_trace(m, *p, rounds, s.wire, sim::parse_pattern(pattern));
   });
 }
 

@@ -25,6 +25,7 @@
 #include "sim/scenario/scenario.hpp"
 #include "sim/sweep/recorder.hpp"
 #include "sim/text.hpp"
+#include "simgrid_star_run.hpp"
 #include "test_util.hpp"
 
 namespace efsim::alg {
@@ -247,22 +248,8 @@ TEST(PpMarina, SimGridSameIteratesAsSyncRunner) {
     auto p = logistic(4, 30);
     RandK rand3(3, true);
     MethodInstance m = make(*p, rand3);
-    const std::string dir = test::make_temp_dir("pp-marina-platform");
-    sim::NetworkSetup net;
-    net.model = "simgrid";
-    net.wire.value_bits = 32;
-    net.platform_file = dir + "/platform.xml";
-    platforms::TopologySpec star;
-    star.workers = 4;
-    std::ofstream(net.platform_file) << platforms::star_platform_xml(star);
-    net.master = platforms::master_host_name();
-    for (int i = 0; i < 4; ++i) net.workers.push_back(platforms::worker_host_name(i));
-    StopRule rule;
-    rule.max_rounds = rounds;
-    Monitor mon(*p, rule);
-    sim::run_simgrid(net, m, mon, 7);
-    std::filesystem::remove_all(dir);
-    return sim::trace_csv(mon.trace(), true);
+    return test::simgrid_star_trace(m, *p, rounds, test::wire32(), sim::Pattern::kParameterServer,
+                                    true);
   });
   ASSERT_EQ(sg.rfind("round,", 0), 0u) << sg;
   auto p = logistic(4, 30);
