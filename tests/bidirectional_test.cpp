@@ -22,21 +22,14 @@
 #include "sim/scenario/scenario.hpp"
 #include "sim/sweep/recorder.hpp"
 #include "sim/text.hpp"
+#include "synthetic_problem.hpp"
 #include "test_util.hpp"
 
 namespace efsim::alg {
 namespace {
 
-std::shared_ptr<LogisticProblem> logistic(int workers = 4, int dim = 40) {
-  SyntheticSpec s;
-  s.samples = 240;
-  s.dim = dim;
-  s.nnz_per_row = 6;
-  s.workers = workers;
-  s.heterogeneity = 0.5;
-  s.seed = 5;
-  return std::make_shared<LogisticProblem>(std::make_shared<Dataset>(make_synthetic(s)), workers,
-                                           0.1);
+std::shared_ptr<GlmProblem> logistic(int workers = 4, int dim = 40) {
+  return test::synthetic_glm(test::method_spec(workers, dim));
 }
 
 MethodSpec spec(const std::string& name, double gamma, const Compressor* down, int bits = 64) {

@@ -15,6 +15,7 @@
 #include "sim/network/analytic_star.hpp"
 #include "sim/network/simgrid_runner.hpp"
 #include "sim/sweep/recorder.hpp"
+#include "synthetic_problem.hpp"
 #include "test_util.hpp"
 
 namespace efsim::alg {
@@ -22,16 +23,14 @@ namespace {
 
 // Strongly convex least squares with heterogeneous workers (each sees its own features).
 std::shared_ptr<GlmProblem> least_squares(int workers = 4) {
-  SyntheticSpec s;
-  s.samples = 400;
-  s.dim = 20;
-  s.nnz_per_row = 6;
-  s.workers = workers;
-  s.heterogeneity = 1.0;
-  s.feature_decay = 0.0;
-  s.seed = 4;
-  return std::make_shared<GlmProblem>(std::make_shared<Dataset>(make_synthetic(s)), workers,
-                                      Loss::kSquares, 0.0);
+  return test::synthetic_glm({.samples = 400,
+                              .dim = 20,
+                              .nnz_per_row = 6,
+                              .workers = workers,
+                              .heterogeneity = 1.0,
+                              .feature_decay = 0.0,
+                              .seed = 4},
+                             Loss::kSquares, 0.0);
 }
 
 MethodSpec spec(const std::string& name, double gamma, int batch = 0,

@@ -17,37 +17,14 @@
 #include "algorithms/runner/sync_runner.hpp"
 #include "method_run.hpp"
 #include "sim/scenario/scenario.hpp"
+#include "synthetic_problem.hpp"
 #include "test_util.hpp"
 
 namespace efsim::alg {
 namespace {
 
 std::shared_ptr<GlmProblem> logistic(int workers = 4) {
-  SyntheticSpec s;
-  s.samples = 240;
-  s.dim = 30;
-  s.nnz_per_row = 6;
-  s.workers = workers;
-  s.heterogeneity = 0.5;
-  s.seed = 5;
-  return std::make_shared<GlmProblem>(std::make_shared<Dataset>(make_synthetic(s)), workers,
-                                      Loss::kLogistic, 0.1);
-}
-
-// n heterogeneous quadratics f_i = 0.5 x^T Q_i x - b_i^T x (different minimisers Q_i^-1 b_i).
-std::unique_ptr<QuadraticProblem> heterogeneous_quadratic(int n, int d) {
-  std::vector<std::unique_ptr<QuadraticObjective>> locals;
-  for (int i = 0; i < n; ++i) {
-    Matrix B(d, d);
-    Vector b(d);
-    for (int r = 0; r < d; ++r) {
-      b[r] = 3.0 * std::sin(1.7 * (i + 1) + 2.3 * r);
-      for (int c = 0; c < d; ++c) B(r, c) = std::cos(0.9 * (i + 1) * (r + 1) + 0.4 * c) / d;
-    }
-    Matrix Q = B * B.transpose() * (1.0 + i) + 0.5 * Matrix::Identity(d, d);
-    locals.push_back(std::make_unique<QuadraticObjective>(Q, b));
-  }
-  return std::make_unique<QuadraticProblem>(std::move(locals));
+  return test::synthetic_glm(test::method_spec(workers));
 }
 
 MethodSpec spec(const std::string& name, double gamma, double eta = 0.0, int bits = 64) {
@@ -57,13 +34,6 @@ MethodSpec spec(const std::string& name, double gamma, double eta = 0.0, int bit
   s.wire.value_bits = bits;
   if (name == "econtrol") s.params.set("econtrol_eta", eta);
   return s;
-}
-
-bool same_bits(const Vector& a, const Vector& b) {
-  if (a.size() != b.size()) return false;
-  for (Eigen::Index j = 0; j < a.size(); ++j)
-    if (std::bit_cast<std::uint64_t>(a[j]) != std::bit_cast<std::uint64_t>(b[j])) return false;
-  return true;
 }
 
 // With eta = 0 the message is C(g_i - h_i) and h_i <- h_i + Δ_i: EF21's g_i, and the master's
@@ -114,7 +84,7 @@ TEST(Econtrol, IdentityIsGd) {
 // stepsize: eta must be small, of the order of delta, as in the paper's theory.
 TEST(Econtrol, ConvergesOnHeterogeneousQuadraticsWhereEf14Struggles) {
   const int n = 4, d = 8;
-  const auto p = heterogeneous_quadratic(n, d);
+  const auto p = test::heterogeneous_quadratic(n, d);
   TopK top1(1);
   Matrix Qsum = Matrix::Zero(d, d);
   Vector bsum = Vector::Zero(d);

@@ -18,26 +18,20 @@
 #include "algorithms/methods/method.hpp"
 #include "algorithms/problems/glm.hpp"
 #include "algorithms/runner/sync_runner.hpp"
+#include "method_run.hpp"
 #include "platforms/star.hpp"
 #include "sim/network/simgrid_runner.hpp"
 #include "sim/scenario/scenario.hpp"
 #include "sim/sweep/recorder.hpp"
 #include "sim/text.hpp"
+#include "synthetic_problem.hpp"
 #include "test_util.hpp"
 
 namespace efsim::alg {
 namespace {
 
-std::shared_ptr<LogisticProblem> logistic(int workers = 4, int dim = 30) {
-  SyntheticSpec s;
-  s.samples = 240;
-  s.dim = dim;
-  s.nnz_per_row = 6;
-  s.workers = workers;
-  s.heterogeneity = 0.5;
-  s.seed = 5;
-  return std::make_shared<LogisticProblem>(std::make_shared<Dataset>(make_synthetic(s)), workers,
-                                           0.1);
+std::shared_ptr<GlmProblem> logistic(int workers = 4, int dim = 30) {
+  return test::synthetic_glm(test::method_spec(workers, dim));
 }
 
 MethodSpec spec(const std::string& name, double gamma, double zeta = -1, int bits = 64) {
@@ -48,29 +42,6 @@ MethodSpec spec(const std::string& name, double gamma, double zeta = -1, int bit
   s.wire.value_bits = bits;
   if (zeta >= 0) s.params.set("zeta", zeta);
   return s;
-}
-
-struct Outcome {
-  std::vector<TraceRow> trace;
-  Vector x;
-};
-
-Outcome run(const MethodSpec& s, const Problem& p, const Compressor& C, long rounds,
-            const Vector* x0 = nullptr) {
-  const Vector start = x0 != nullptr ? *x0 : Vector::Zero(p.dim());
-  MethodInstance m = find_method(s.name).make(s, p, C, start);
-  StopRule rule;
-  rule.max_rounds = rounds;
-  Monitor mon(p, rule);
-  run_sync(m, mon, 7);
-  return {mon.trace(), m.master->x()};
-}
-
-bool same_bits(const Vector& a, const Vector& b) {
-  if (a.size() != b.size()) return false;
-  for (Eigen::Index j = 0; j < a.size(); ++j)
-    if (std::bit_cast<std::uint64_t>(a[j]) != std::bit_cast<std::uint64_t>(b[j])) return false;
-  return true;
 }
 
 // zeta = 0: the trigger ||∇f_i - g_i||^2 > 0 fires whenever anything changed, so CLAG is EF21:

@@ -12,21 +12,19 @@
 #include "algorithms/problems/glm.hpp"
 #include "algorithms/runner/sync_runner.hpp"
 #include "sim/scenario/scenario.hpp"
+#include "synthetic_problem.hpp"
 #include "test_util.hpp"
 
 namespace efsim::alg {
 namespace {
 
 std::shared_ptr<GlmProblem> logistic(int workers) {
-  SyntheticSpec s;
-  s.samples = 400;
-  s.dim = 30;
-  s.nnz_per_row = 8;
-  s.workers = workers;
-  s.heterogeneity = 1.0;
-  s.seed = 9;
-  return std::make_shared<GlmProblem>(std::make_shared<Dataset>(make_synthetic(s)), workers,
-                                      Loss::kLogistic, 0.1);
+  return test::synthetic_glm({.samples = 400,
+                              .dim = 30,
+                              .nnz_per_row = 8,
+                              .workers = workers,
+                              .heterogeneity = 1.0,
+                              .seed = 9});
 }
 
 // Runs `rounds` rounds; returns the master's model and fills the trace.

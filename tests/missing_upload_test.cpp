@@ -13,20 +13,19 @@
 #include "algorithms/methods/method.hpp"
 #include "algorithms/problems/glm.hpp"
 #include "algorithms/runner/sync_runner.hpp"
+#include "synthetic_problem.hpp"
 
 namespace efsim::alg {
 namespace {
 
 std::shared_ptr<GlmProblem> problem(int workers) {
-  SyntheticSpec s;
-  s.samples = 300;
-  s.dim = 20;
-  s.nnz_per_row = 6;
-  s.workers = workers;
-  s.heterogeneity = 1.0;
-  s.seed = 5;
-  return std::make_shared<GlmProblem>(std::make_shared<Dataset>(make_synthetic(s)), workers,
-                                      Loss::kLogistic, 0.01);
+  return test::synthetic_glm({.samples = 300,
+                              .dim = 20,
+                              .nnz_per_row = 6,
+                              .workers = workers,
+                              .heterogeneity = 1.0,
+                              .seed = 5},
+                             Loss::kLogistic, 0.01);
 }
 
 MethodSpec spec(const std::string& name, double gamma, int tau) {

@@ -13,6 +13,7 @@
 #include "platforms/star.hpp"
 #include "sim/network/simgrid_runner.hpp"
 #include "sim/sweep/recorder.hpp"
+#include "synthetic_problem.hpp"
 #include "test_util.hpp"
 
 namespace efsim::alg {
@@ -69,14 +70,8 @@ class CountingProblem final : public Problem {
 };
 
 std::shared_ptr<GlmProblem> logistic(int workers) {
-  SyntheticSpec s;
-  s.samples = 300;
-  s.dim = 40;
-  s.nnz_per_row = 6;
-  s.workers = workers;
-  s.seed = 5;
-  return std::make_shared<LogisticProblem>(std::make_shared<Dataset>(make_synthetic(s)), workers,
-                                           0.1);
+  return test::synthetic_glm(
+      {.samples = 300, .dim = 40, .nnz_per_row = 6, .workers = workers, .seed = 5});
 }
 
 struct MethodCase {

@@ -21,6 +21,7 @@
 #include "algorithms/problems/glm.hpp"
 #include "algorithms/problems/quadratic.hpp"
 #include "algorithms/runner/sync_runner.hpp"
+#include "method_run.hpp"
 #include "platforms/star.hpp"
 #include "sim/network/pattern.hpp"
 #include "sim/network/simgrid_runner.hpp"
@@ -28,21 +29,14 @@
 #include "sim/sweep/recorder.hpp"
 #include "sim/text.hpp"
 #include "simgrid_star_run.hpp"
+#include "synthetic_problem.hpp"
 #include "test_util.hpp"
 
 namespace efsim::alg {
 namespace {
 
 std::shared_ptr<GlmProblem> logistic(int workers = 4) {
-  SyntheticSpec s;
-  s.samples = 240;
-  s.dim = 30;
-  s.nnz_per_row = 6;
-  s.workers = workers;
-  s.heterogeneity = 0.5;
-  s.seed = 5;
-  return std::make_shared<GlmProblem>(std::make_shared<Dataset>(make_synthetic(s)), workers,
-                                      Loss::kLogistic, 0.1);
+  return test::synthetic_glm(test::method_spec(workers));
 }
 
 // One worker with f(x) = 0.5 ||x||^2 - b^T x: ∇f(0) = -b.
@@ -60,21 +54,6 @@ MethodSpec spec(const std::string& name, double gamma, int rank = 2, int bits = 
   s.wire.value_bits = bits;
   if (name == "powersgd") s.params.set("rank", rank);
   return s;
-}
-
-struct Outcome {
-  std::vector<TraceRow> trace;
-  Vector x;
-};
-
-Outcome run(const MethodSpec& s, const Problem& p, long rounds) {
-  const Identity id;
-  MethodInstance m = find_method(s.name).make(s, p, id, Vector::Zero(p.dim()));
-  StopRule rule;
-  rule.max_rounds = rounds;
-  Monitor mon(p, rule);
-  run_sync(m, mon, 7);
-  return {mon.trace(), m.master->x()};
 }
 
 TEST(PowerSgd, VectorsAreReshapedNearTheSquare) {

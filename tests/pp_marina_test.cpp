@@ -26,21 +26,14 @@
 #include "sim/sweep/recorder.hpp"
 #include "sim/text.hpp"
 #include "simgrid_star_run.hpp"
+#include "synthetic_problem.hpp"
 #include "test_util.hpp"
 
 namespace efsim::alg {
 namespace {
 
-std::shared_ptr<LogisticProblem> logistic(int workers = 4, int dim = 30) {
-  SyntheticSpec s;
-  s.samples = 240;
-  s.dim = dim;
-  s.nnz_per_row = 6;
-  s.workers = workers;
-  s.heterogeneity = 0.5;
-  s.seed = 5;
-  return std::make_shared<LogisticProblem>(std::make_shared<Dataset>(make_synthetic(s)), workers,
-                                           0.1);
+std::shared_ptr<GlmProblem> logistic(int workers = 4, int dim = 30) {
+  return test::synthetic_glm(test::method_spec(workers, dim));
 }
 
 MethodSpec spec(const std::string& name, double gamma, int clients, double marina_p = 0,
@@ -53,13 +46,6 @@ MethodSpec spec(const std::string& name, double gamma, int clients, double marin
   if (marina_p > 0) s.params.set("marina_p", marina_p);
   if (clients > 0) s.params.set("pp_clients", clients);
   return s;
-}
-
-bool same_bits(const Vector& a, const Vector& b) {
-  if (a.size() != b.size()) return false;
-  for (Eigen::Index j = 0; j < a.size(); ++j)
-    if (std::bit_cast<std::uint64_t>(a[j]) != std::bit_cast<std::uint64_t>(b[j])) return false;
-  return true;
 }
 
 // Every client in every round: MARINA's iterates, bits and bytes, bit for bit, at both wire

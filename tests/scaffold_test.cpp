@@ -17,44 +17,26 @@
 #include "algorithms/problems/glm.hpp"
 #include "algorithms/problems/quadratic.hpp"
 #include "algorithms/runner/sync_runner.hpp"
+#include "method_run.hpp"
 #include "platforms/star.hpp"
 #include "sim/network/simgrid_runner.hpp"
 #include "sim/scenario/scenario.hpp"
 #include "sim/sweep/recorder.hpp"
 #include "sim/text.hpp"
 #include "simgrid_star_run.hpp"
+#include "synthetic_problem.hpp"
 #include "test_util.hpp"
 
 namespace efsim::alg {
 namespace {
 
 std::shared_ptr<GlmProblem> logistic(int workers) {
-  SyntheticSpec s;
-  s.samples = 400;
-  s.dim = 30;
-  s.nnz_per_row = 8;
-  s.workers = workers;
-  s.heterogeneity = 1.0;
-  s.seed = 9;
-  return std::make_shared<GlmProblem>(std::make_shared<Dataset>(make_synthetic(s)), workers,
-                                      Loss::kLogistic, 0.1);
-}
-
-// n heterogeneous quadratics f_i = 0.5 x^T Q_i x - b_i^T x in dimension d: Q_i = B_i B_i^T + I/2
-// with deterministic, worker-dependent B_i and b_i (different minimisers Q_i^-1 b_i).
-std::unique_ptr<QuadraticProblem> heterogeneous_quadratic(int n, int d) {
-  std::vector<std::unique_ptr<QuadraticObjective>> locals;
-  for (int i = 0; i < n; ++i) {
-    Matrix B(d, d);
-    Vector b(d);
-    for (int r = 0; r < d; ++r) {
-      b[r] = 3.0 * std::sin(1.7 * (i + 1) + 2.3 * r);
-      for (int c = 0; c < d; ++c) B(r, c) = std::cos(0.9 * (i + 1) * (r + 1) + 0.4 * c) / d;
-    }
-    Matrix Q = B * B.transpose() * (1.0 + i) + 0.5 * Matrix::Identity(d, d);
-    locals.push_back(std::make_unique<QuadraticObjective>(Q, b));
-  }
-  return std::make_unique<QuadraticProblem>(std::move(locals));
+  return test::synthetic_glm({.samples = 400,
+                              .dim = 30,
+                              .nnz_per_row = 8,
+                              .workers = workers,
+                              .heterogeneity = 1.0,
+                              .seed = 9});
 }
 
 MethodSpec spec(const std::string& method, double gamma, int local_steps = 1, double eta_g = 1.0) {
@@ -67,30 +49,15 @@ MethodSpec spec(const std::string& method, double gamma, int local_steps = 1, do
   return s;
 }
 
-struct Outcome {
-  std::vector<TraceRow> trace;
-  Vector x;
-};
-
-Outcome run(const MethodSpec& s, const Problem& p, long rounds) {
-  const Identity id;
-  MethodInstance m = find_method(s.name).make(s, p, id, Vector::Zero(p.dim()));
-  StopRule rule;
-  rule.max_rounds = rounds;
-  Monitor mon(p, rule);
-  run_sync(m, mon, 3);
-  return {mon.trace(), m.master->x()};
-}
-
 // c = mean c_i holds (both start at 0 and move by the same decoded Δc_i), so with K = 1 the
 // correction averages out: x <- x - eta_g eta_l mean ∇f_i(x), GD with stepsize eta_g eta_l.
 TEST(Scaffold, OneLocalStepIsDistributedGd) {
   const auto p = logistic(4);
   const double gamma = 1.0 / p->smoothness();
-  const Outcome gd = run(spec("gd", gamma), *p, 40);
+  const Outcome gd = run(spec("gd", gamma), *p, 40, 3);
   for (double eta_g : {1.0, 2.0}) {
     SCOPED_TRACE(eta_g);
-    const Outcome sc = run(spec("scaffold", gamma / eta_g, 1, eta_g), *p, 40);
+    const Outcome sc = run(spec("scaffold", gamma / eta_g, 1, eta_g), *p, 40, 3);
     ASSERT_EQ(sc.trace.size(), gd.trace.size());
     for (std::size_t k = 0; k < gd.trace.size(); ++k)
       EXPECT_NEAR(sc.trace[k].f, gd.trace[k].f, 1e-12 * std::abs(gd.trace[k].f)) << k;
@@ -105,7 +72,7 @@ TEST(Scaffold, OneLocalStepIsDistributedGd) {
 // the paper's drift correction.
 TEST(Scaffold, CorrectsTheClientDriftOfLocalSgdInClosedForm) {
   const int n = 4, d = 6, K = 5;
-  const auto p = heterogeneous_quadratic(n, d);
+  const auto p = test::heterogeneous_quadratic(n, d);
   const double gamma = 0.5 / p->smoothness();
   Matrix Qsum = Matrix::Zero(d, d), Msum = Matrix::Zero(d, d);
   Vector bsum = Vector::Zero(d), rhs = Vector::Zero(d);
@@ -123,14 +90,14 @@ TEST(Scaffold, CorrectsTheClientDriftOfLocalSgdInClosedForm) {
   std::printf("||x_drift - x*|| = %g, ||x*|| = %g\n", (x_drift - x_star).norm(), x_star.norm());
   ASSERT_GT((x_drift - x_star).norm(), 1e-2 * x_star.norm());  // the drift is real here
 
-  const Outcome local = run(spec("local_sgd", gamma, K), *p, 3000);
-  const Outcome scaffold = run(spec("scaffold", gamma, K), *p, 3000);
+  const Outcome local = run(spec("local_sgd", gamma, K), *p, 3000, 3);
+  const Outcome scaffold = run(spec("scaffold", gamma, K), *p, 3000, 3);
   EXPECT_LT((local.x - x_drift).norm(), 1e-10 * x_drift.norm());
   EXPECT_LT((scaffold.x - x_star).norm(), 1e-10 * x_star.norm());
   EXPECT_LT(scaffold.trace.back().grad_norm_sq, 1e-20);
   EXPECT_GT(local.trace.back().grad_norm_sq, 1e-6);
   // The global stepsize eta_g = 2 keeps the fixed point.
-  const Outcome scaffold2 = run(spec("scaffold", gamma / 2, K, 2.0), *p, 6000);
+  const Outcome scaffold2 = run(spec("scaffold", gamma / 2, K, 2.0), *p, 6000, 3);
   EXPECT_LT((scaffold2.x - x_star).norm(), 1e-10 * x_star.norm());
 }
 
@@ -145,7 +112,7 @@ TEST(Scaffold, UploadsCarryBothDifferences) {
     s.wire.value_bits = bits;
     MethodSpec l = spec("local_sgd", gamma, 3);
     l.wire.value_bits = bits;
-    const Outcome sc = run(s, *p, 5), ls = run(l, *p, 5);
+    const Outcome sc = run(s, *p, 5, 3), ls = run(l, *p, 5, 3);
     const double dense = 8.0 * static_cast<double>(dense_message_bytes(p->dim(), s.wire));
     // Two vectors of d values at `bits` each, plus one layout bit each, padded to whole bytes.
     const double two = 8.0 * std::ceil((2.0 * (1 + bits * p->dim())) / 8.0);
