@@ -22,6 +22,7 @@
 #include "sim/scenario/scenario.hpp"
 #include "sim/sweep/recorder.hpp"
 #include "sim/text.hpp"
+#include "simgrid_star_run.hpp"
 #include "synthetic_problem.hpp"
 #include "test_util.hpp"
 
@@ -213,47 +214,17 @@ TEST(Bidirectional, SimGridSameIteratesAsSyncRunner) {
         TopK top4(4);
         RandK rand6(6, false);
         MethodInstance m = make(*p, top4, rand6);
-        const std::string dir = test::make_temp_dir("bc-platform");
-        sim::NetworkSetup net;
-        net.model = "simgrid";
-        net.wire.value_bits = 32;
-        net.pattern = pattern;
-        net.platform_file = dir + "/platform.xml";
-        platforms::TopologySpec star;
-        star.workers = 4;
-        std::ofstream(net.platform_file) << platforms::star_platform_xml(star);
-        net.master = platforms::master_host_name();
-        for (int i = 0; i < 4; ++i) net.workers.push_back(platforms::worker_host_name(i));
-        StopRule rule;
-        rule.max_rounds = rounds;
-        Monitor mon(*p, rule);
-        sim::run_simgrid(net, m, mon, 7);
-        std::filesystem::remove_all(dir);
-        return sim::trace_csv(mon.trace());
+        return test::simgrid_star_trace(m, *p, rounds, test::wire32(), pattern);
       });
       ASSERT_EQ(sg.rfind("round,", 0), 0u) << sg;
       auto p = logistic();
       TopK top4(4);
       RandK rand6(6, false);
       MethodInstance m = make(*p, top4, rand6);
-      StopRule rule;
-      rule.max_rounds = rounds;
-      Monitor mon(*p, rule);
-      run_sync(m, mon, 7);
-      const std::string dir = test::make_temp_dir("bc-trace");
-      std::ofstream(dir + "/trace.csv") << sg;
-      const auto sg_trace = sim::read_trace_csv(dir + "/trace.csv");
-      std::filesystem::remove_all(dir);
-      const auto& sync = mon.trace();
-      ASSERT_EQ(sg_trace.size(), sync.size());
-      for (std::size_t k = 0; k < sync.size(); ++k) {
-        EXPECT_EQ(sim::exact(sg_trace[k].f), sim::exact(sync[k].f)) << k;
-        EXPECT_EQ(sg_trace[k].bits_down_per_worker, sync[k].bits_down_per_worker) << k;
-        if (pattern == sim::Pattern::kParameterServer) {  // the tree forwards subtrees' uploads
-          EXPECT_EQ(sg_trace[k].bits_up_per_worker, sync[k].bits_up_per_worker) << k;
-        }
-      }
-      EXPECT_GT(sg_trace.back().sim_time_s, 0.0);
+      // Under the tree the uplink bits are the pattern's: each worker forwards its subtree's
+      // uploads.
+      test::expect_same_math(test::parse_trace(sg), test::sync_trace(m, *p, rounds),
+                             pattern == sim::Pattern::kParameterServer);
     }
   }
 }

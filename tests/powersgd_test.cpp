@@ -179,14 +179,6 @@ std::string simgrid_trace(const MethodSpec& s, const std::string& pattern, long 
   });
 }
 
-std::vector<TraceRow> parse(const std::string& csv) {
-  const std::string dir = test::make_temp_dir("powersgd-trace");
-  std::ofstream(dir + "/trace.csv") << csv;
-  auto t = sim::read_trace_csv(dir + "/trace.csv");
-  std::filesystem::remove_all(dir);
-  return t;
-}
-
 // Under ring_allreduce each of the n = 4 workers sends 2(n - 1) chunks of ceil(upload / n) bytes
 // per round: the factors' size, where GD's all-reduce moves chunks of the dense vector. The
 // iterates are the parameter server's (and the SyncRunner's) bit for bit.
@@ -196,11 +188,11 @@ TEST(PowerSgd, AllReduceMovesTheFactors) {
   const long rounds = 8;
   const std::string csv = simgrid_trace(s, "ring_allreduce", rounds);
   ASSERT_EQ(csv.rfind("round,", 0), 0u) << csv;
-  const auto ring = parse(csv);
+  const auto ring = test::parse_trace(csv);
   const std::string gd_csv =
       simgrid_trace(spec("gd", 0.5 / p->smoothness(), 2, 32), "ring_allreduce", rounds);
   ASSERT_EQ(gd_csv.rfind("round,", 0), 0u) << gd_csv;
-  const auto gd = parse(gd_csv);
+  const auto gd = test::parse_trace(gd_csv);
   const double p_chunk = std::ceil(std::ceil(6 * 2 * 32 / 8.0) / 4.0);  // bytes
   const double q_chunk = std::ceil(std::ceil(5 * 2 * 32 / 8.0) / 4.0);
   const double dense_chunk = std::ceil(dense_message_bytes(30, s.wire) / 4.0);
