@@ -7,39 +7,15 @@
 
 namespace efsim::alg {
 
-MethodInstance make_diana(const MethodSpec&, const Problem&, const Compressor&, const Vector&);
-MethodInstance make_ec_sgd_diana(const MethodSpec&, const Problem&, const Compressor&,
-                                 const Vector&);
-MethodInstance make_ec_lsvrg_diana(const MethodSpec&, const Problem&, const Compressor&,
-                                   const Vector&);
-MethodInstance make_dcgd(const MethodSpec&, const Problem&, const Compressor&, const Vector&);
-MethodInstance make_ef(const MethodSpec&, const Problem&, const Compressor&, const Vector&);
-MethodInstance make_ef21(const MethodSpec&, const Problem&, const Compressor&, const Vector&);
-MethodInstance make_ef21_plus(const MethodSpec&, const Problem&, const Compressor&, const Vector&);
-MethodInstance make_ef21_sgdm(const MethodSpec&, const Problem&, const Compressor&, const Vector&);
-MethodInstance make_ef21_sgd2m(const MethodSpec&, const Problem&, const Compressor&, const Vector&);
-MethodInstance make_ef21_sgd_ideal(const MethodSpec&, const Problem&, const Compressor&,
-                                   const Vector&);
-MethodInstance make_ef21_sgdm_ideal(const MethodSpec&, const Problem&, const Compressor&,
-                                    const Vector&);
-MethodInstance make_local_sgd(const MethodSpec&, const Problem&, const Compressor&, const Vector&);
-MethodInstance make_marina(const MethodSpec&, const Problem&, const Compressor&, const Vector&);
-MethodInstance make_econtrol(const MethodSpec&, const Problem&, const Compressor&, const Vector&);
-MethodInstance make_powersgd(const MethodSpec&, const Problem&, const Compressor&, const Vector&);
-MethodInstance make_scaffold(const MethodSpec&, const Problem&, const Compressor&, const Vector&);
-MethodInstance make_pp_marina(const MethodSpec&, const Problem&, const Compressor&, const Vector&);
-double marina_theory_gamma(const std::string&, const Compressor&, const Problem&,
+// The methods' factories and theory stepsizes, defined in their own files.
+using Maker = MethodInstance(const MethodSpec&, const Problem&, const Compressor&, const Vector&);
+using TheoryGamma = double(const std::string&, const Compressor&, const Problem&,
                            const MethodParams&);
-MethodInstance make_clag(const MethodSpec&, const Problem&, const Compressor&, const Vector&);
-double lazy_theory_gamma(const std::string&, const Compressor&, const Problem&,
-                         const MethodParams&);
-MethodInstance make_ef21_bc(const MethodSpec&, const Problem&, const Compressor&, const Vector&);
-MethodInstance make_ef21_p_dcgd(const MethodSpec&, const Problem&, const Compressor&,
-                                const Vector&);
-MethodInstance make_ef21_p_diana(const MethodSpec&, const Problem&, const Compressor&,
-                                 const Vector&);
-double ef21_p_diana_theory_gamma(const std::string&, const Compressor&, const Problem&,
-                                 const MethodParams&);
+Maker make_diana, make_ec_sgd_diana, make_ec_lsvrg_diana, make_dcgd, make_ef, make_ef21,
+    make_ef21_plus, make_ef21_sgdm, make_ef21_sgd2m, make_ef21_sgd_ideal, make_ef21_sgdm_ideal,
+    make_local_sgd, make_marina, make_econtrol, make_powersgd, make_scaffold, make_pp_marina,
+    make_clag, make_ef21_bc, make_ef21_p_dcgd, make_ef21_p_diana;
+TheoryGamma marina_theory_gamma, lazy_theory_gamma, ef21_p_diana_theory_gamma;
 
 namespace {
 
