@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <string_view>
+#include <vector>
 
 #include "sim/text.hpp"
 #include "sim/version.hpp"
@@ -11,7 +13,7 @@ namespace efsim::sim {
 
 namespace {
 
-std::uint64_t fnv1a(const std::string& data, std::uint64_t h = 1469598103934665603ULL) {
+std::uint64_t fnv1a(std::string_view data, std::uint64_t h = 1469598103934665603ULL) {
   for (unsigned char c : data) {
     h ^= c;
     h *= 1099511628211ULL;
@@ -26,10 +28,15 @@ std::string hex16(std::uint64_t v) {
 }
 
 std::string file_digest(const std::string& path) {
+  // In blocks (the hash runs byte by byte, so it chains): no copy of a large data set in memory.
   std::ifstream in(path, std::ios::binary);
-  std::ostringstream content;
-  content << in.rdbuf();
-  return hex16(fnv1a(content.str()));
+  std::uint64_t h = fnv1a({});
+  std::vector<char> block(std::size_t{1} << 16);
+  while (in) {
+    in.read(block.data(), static_cast<std::streamsize>(block.size()));
+    h = fnv1a(std::string_view(block.data(), static_cast<std::size_t>(in.gcount())), h);
+  }
+  return hex16(h);
 }
 
 }  // namespace
