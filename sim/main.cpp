@@ -27,8 +27,9 @@ const char* kUsage =
     R"(efsim: simulated time-to-accuracy of communication-efficient distributed optimization
 
 Usage:
-  efsim run SCENARIO [--out DIR] [--set key.path=value]... [--jobs N] [--shard I/N]
-                     [--fresh] [--no-report] [--yes] [--quiet] [--run-timeout S] [--check]
+  efsim run SCENARIO [--out DIR] [--set key.path=value]... [--jobs N] [--threads N]
+                     [--shard I/N] [--fresh] [--no-report] [--yes] [--quiet] [--run-timeout S]
+                     [--check]
   efsim report DIR... [--out OUT] [--quiet]   rebuild the summary and report from result folders
   efsim topology SCENARIO [--set key.path=value]... [--bytes N] [--dot FILE]
   efsim topology PLATFORM.xml [--master NAME] [--workers PATTERN] [--bytes N] [--dot FILE]
@@ -77,6 +78,10 @@ Options:
                           --set stop.max_rounds=200  --set 'runs.0.compressor.k=[1,10]'
                           --set network_model=textbook  (repeatable)
   --jobs N                runs in parallel (default: the number of cores)
+  --threads N             host threads per run for the workers' math of a round (default: the
+                          cores left per run, max(1, cores / runs at a time); 1 = one thread).
+                          The results are the same for any N; synchronous rounds on SimGrid
+                          only (deadlines, availability, populations, analytic: one thread)
   --shard I/N             run only the I-th of N slices of the runs (1 <= I <= N), e.g. one
                           per task of a Slurm job array; `efsim report` merges the folders
   --fresh                 rerun every run, even complete ones
@@ -140,6 +145,9 @@ int cmd_run(const std::vector<std::string>& args) {
     } else if (is("--jobs")) {
       if (!value("--jobs", &v) || !parse_int(v, &options.jobs))
         return usage_error("--jobs needs a positive number, got '" + v + "'");
+    } else if (is("--threads")) {
+      if (!value("--threads", &v) || !parse_int(v, &options.threads) || options.threads > 1024)
+        return usage_error("--threads needs a number from 1 to 1024, got '" + v + "'");
     } else if (is("--shard")) {
       const auto slash = value("--shard", &v) ? v.find('/') : std::string::npos;
       if (slash == std::string::npos || !parse_int(v.substr(0, slash), &options.shard_index) ||

@@ -1,6 +1,7 @@
 #include "algorithms/wire/codec.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cassert>
 #include <cmath>
@@ -24,7 +25,9 @@ void BitWriter::grow(std::size_t more) {
 }
 
 Message BitWriter::finish() {
-  static std::uint64_t next_serial = 0;  // runs are single-threaded (SimGrid actors: one thread)
+  // Unique per process: workers may step on several threads (efsim run --threads). A serial
+  // only names a message (caches compare it for equality), so its value never reaches a result.
+  static std::atomic<std::uint64_t> next_serial{0};
   ensure(8);
   if (acc_bits_ > 0) {  // the last bits, top-aligned, padded with zero bits to whole bytes
     const std::uint64_t word = __builtin_bswap64(acc_ << (64 - acc_bits_));
@@ -33,7 +36,7 @@ Message BitWriter::finish() {
   }
   buf_.resize(len_);
   Message m;
-  m.serial = ++next_serial;
+  m.serial = next_serial.fetch_add(1, std::memory_order_relaxed) + 1;
   m.bytes = std::move(buf_);
   buf_ = {};
   len_ = 0;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <map>
 #include <memory>
@@ -20,6 +21,7 @@
 #include "platforms/topology.hpp"
 #include "sim/network/dynamic_runner.hpp"
 #include "sim/network/ns3_setup.hpp"
+#include "sim/network/step_pool.hpp"
 #include "sim/network/traffic.hpp"
 
 namespace sg4 = simgrid::s4u;
@@ -92,7 +94,44 @@ struct Shared {
   int busy = 0;                       // workers of the round not yet finished
   std::vector<double> received_at, compute_s, arrived_at;  // written by the workers
   alg::StopReason reason = alg::StopReason::kRunning;
+  // --threads N > 1: the master runs the round's receives and starts its steps on the pool
+  // before the transfers (start_steps); each worker waits for its own step after its downlink
+  // and picks up its upload and flops.
+  std::vector<int> stepping;         // the round's workers, in worker order
+  std::vector<int> task_of;          // worker i's task in the pool's batch
+  std::vector<alg::Message> pre_up;  // worker i's upload of the round
+  std::vector<double> pre_flops;     // and the flops it counted (receive and step)
+  std::function<void(int)> step_task;
+  std::unique_ptr<StepPool> pool;  // last: destroyed first, while its tasks' data still lives
 };
+
+// The math of a round's workers, started ahead of its simulated transfers on the thread pool
+// (the helpers compute while this thread simulates): the same calls as the worker actors make,
+// so the same bits. Every worker of a round receives the same downlink message (the aggregate,
+// or the model under partial participation or `downlink: model`), and Node::step touches only
+// its own node's state, the read-only shared data and per-thread scratch (algorithms/README.md,
+// invariant 8). The receives run first, on this thread and in worker order, because replicas
+// of x share their updates (ModelReplica); then the steps run in parallel. Simulated time is
+// untouched: the actors still charge each worker's flops after its own downlink, and the
+// uploads travel as before.
+void start_steps(Shared* sh, const std::vector<char>& in, long round) {
+  const bool model = alg::receives_model(*sh->method);
+  auto& nodes = sh->method->nodes;
+  const auto& down = *sh->messages.down;
+  sh->stepping.clear();
+  for (int i = 0; i < static_cast<int>(in.size()); ++i) {
+    if (!in[i]) continue;
+    sh->task_of[i] = static_cast<int>(sh->stepping.size());
+    sh->stepping.push_back(i);
+    if (round > 0) {
+      if (model)
+        nodes[i]->receive_model(down);
+      else
+        nodes[i]->receive(down);
+    }
+  }
+  sh->pool->start(static_cast<int>(sh->stepping.size()), sh->step_task);
+}
 
 // Worker i: for each round it takes part in, receive the downlink, run the method's step
 // (compute charged as counted flops / host speed), and upload.
@@ -107,16 +146,25 @@ class WorkerActor {
     for (;;) {
       sh_->go[i_]->acquire();  // a round this worker takes part in
       const long round = m.round;
+      const bool ready = sh_->pool != nullptr;  // start_steps has this worker's math under way
       if (round > 0) {
         sh_->traffic->downlink(i_, m);
-        if (model)
+        if (!ready && model)
           node.receive_model(*m.down);
-        else
+        else if (!ready)
           node.receive(*m.down);
       }
       sh_->received_at[i_] = sg4::Engine::get_clock();
-      m.up[i_] = node.run_step(sh_->rngs[i_]);
-      const double flops = node.take_flops() * alg::compute_factor(*sh_->method, round, i_);
+      double flops = 0.0;
+      if (ready) {
+        sh_->pool->wait(sh_->task_of[i_]);
+        m.up[i_] = std::move(sh_->pre_up[i_]);
+        flops = sh_->pre_flops[i_];
+      } else {
+        m.up[i_] = node.run_step(sh_->rngs[i_]);
+        flops = node.take_flops();
+      }
+      flops *= alg::compute_factor(*sh_->method, round, i_);
       if (flops > 0) sg4::this_actor::execute(flops);
       sh_->compute_s[i_] = sg4::Engine::get_clock() - sh_->received_at[i_];
       sh_->traffic->uplink(i_, m);
@@ -150,6 +198,7 @@ class MasterActor {
       m.round = round;
       sh_->busy = static_cast<int>(std::count(in.begin(), in.end(), 1));
       sh_->traffic->begin_round(m);
+      if (sh_->pool) start_steps(sh_, in, round);
       for (int i = 0; i < n; ++i)
         if (in[i]) sh_->go[i]->release();
       if (sh_->busy > 0) sh_->done->acquire();
@@ -507,6 +556,19 @@ alg::StopReason run_on_platform(const NetworkSetup& net, alg::MethodInstance& me
   sh.received_at.assign(n, 0.0);
   sh.compute_s.assign(n, 0.0);
   sh.arrived_at.assign(n, 0.0);
+  if (net.threads > 1 && n > 1) {
+    sh.task_of.assign(n, -1);
+    sh.pre_up.resize(n);
+    sh.pre_flops.assign(n, 0.0);
+    Shared* shp = &sh;
+    sh.step_task = [shp](int k) {
+      const int i = shp->stepping[static_cast<std::size_t>(k)];
+      alg::Node& node = *shp->method->nodes[i];
+      shp->pre_up[i] = node.run_step(shp->rngs[i]);
+      shp->pre_flops[i] = node.take_flops();
+    };
+    sh.pool = std::make_unique<StepPool>(std::min(net.threads, n));
+  }
   sh.done = sg4::Semaphore::create(0);
   for (int i = 0; i < n; ++i) sh.go.push_back(sg4::Semaphore::create(0));
   // Ring patterns aggregate on the workers: the round waits for the slowest worker host.

@@ -37,6 +37,11 @@ struct NetworkSetup {
   bool speed_profiles = false;  // some worker host's speed changes over time
   std::vector<double> transfer_W;
   std::vector<int> worker_class;
+  // Host threads for the workers' math of a round (efsim run --threads): 1 = the actors do it
+  // one after another; more = the master runs the round's steps on a pool of this many threads
+  // before the transfers (same bits, same simulated times). Synchronous rounds only: the
+  // dynamic runner (deadlines, availability) steps sequentially.
+  int threads = 1;
   bool dynamic_rounds() const {
     return availability || round_deadline_s < std::numeric_limits<double>::infinity();
   }

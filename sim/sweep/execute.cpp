@@ -19,7 +19,7 @@ namespace efsim::sim {
 namespace fs = std::filesystem;
 
 void execute_run(const Scenario& s, const ProblemSetup& setup, const ResolvedRun& run,
-                 const std::string& fingerprint, const std::string& out_dir) {
+                 const std::string& fingerprint, const std::string& out_dir, int threads) {
   const fs::path final_dir = fs::path(out_dir) / "runs" / run.spec.id;
   const fs::path tmp_dir =
       fs::path(out_dir) / "runs" / (".tmp-" + run.spec.id + "-" + std::to_string(::getpid()));
@@ -45,6 +45,7 @@ void execute_run(const Scenario& s, const ProblemSetup& setup, const ResolvedRun
   } else {
     net = network_setup(s, platform, (tmp_dir / "platform.xml").string());
     net.pattern = parse_pattern(run.spec.pattern);
+    net.threads = threads;
   }
 
   alg::MethodInstance method = instantiate(run, setup);

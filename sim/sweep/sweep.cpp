@@ -200,9 +200,13 @@ int run_scenario(const Scenario& s, const SweepOptions& options) {
   std::size_t selected = 0, cached = 0;
   const std::vector<std::size_t> queue =
       select_runs(runs, fingerprints, options, out_dir, &selected, &cached);
-  const int jobs = options.jobs > 0
-                       ? options.jobs
-                       : std::max(1, static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN)));
+  const int cores = std::max(1, static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN)));
+  const int jobs = options.jobs > 0 ? options.jobs : cores;
+  // Threads per run: the cores left per run at a time (never more runs at a time than queued).
+  const int threads =
+      options.threads > 0
+          ? options.threads
+          : std::max(1, cores / std::max(1, std::min(jobs, static_cast<int>(queue.size()))));
   if (!options.quiet) {
     std::cerr << "efsim: " << s.name << ": " << setup.problem->describe() << "\n"
               << "efsim: L = " << setup.L << ", L~ = " << setup.L_tilde << "; " << runs.size()
@@ -220,7 +224,7 @@ int run_scenario(const Scenario& s, const SweepOptions& options) {
   pool.quiet = options.quiet;
   auto work = [&](std::size_t i) {
     try {
-      execute_run(s, setup, runs[i], fingerprints[i], out_dir);
+      execute_run(s, setup, runs[i], fingerprints[i], out_dir, threads);
       return 0;
     } catch (const InputError& e) {
       std::cerr << "\nefsim: error: " << e.what() << "\n";

@@ -15,8 +15,9 @@
 namespace efsim::sim {
 
 struct SweepOptions {
-  std::string out_dir;                   // default: results/<scenario name>
-  int jobs = 0;                          // parallel runs; 0 = number of cores
+  std::string out_dir;  // default: results/<scenario name>
+  int jobs = 0;         // parallel runs; 0 = number of cores
+  int threads = 0;      // host threads per run (NetworkSetup::threads); 0 = max(1, cores / jobs)
   int shard_index = 1, shard_count = 1;  // run only runs with index % count == index - 1
   bool fresh = false;                    // rerun even complete runs
   bool quiet = false;                    // no progress on stderr
