@@ -231,6 +231,20 @@ void TopK::compress(const Vector& x, Rng& rng, const WireFormat& wire, Compresse
     out.index.resize(d);
     std::iota(out.index.begin(), out.index.end(), 0);
     out.value.assign(x.data(), x.data() + d);
+  } else if (k == 1) {
+    // The same order for K = 1: the first coordinate of the largest magnitude, in one scan.
+    int best = 0;
+    std::uint64_t top = magnitude(x[0]);
+    for (int j = 1; j < d; ++j) {
+      const std::uint64_t m = magnitude(x[j]);
+      if (m > top) {
+        top = m;
+        best = j;
+      }
+    }
+    out.resize_sparse(d, 1);
+    out.index[0] = best;
+    out.value[0] = x[best];
   } else {
     // The K largest in the strict total order "larger magnitude first, then smaller index",
     // never sorting x. Candidates: the coordinates whose magnitude reaches a bound L (all of
