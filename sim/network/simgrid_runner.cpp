@@ -202,6 +202,7 @@ class MasterActor {
       for (int i = 0; i < n; ++i)
         if (in[i]) sh_->go[i]->release();
       if (sh_->busy > 0) sh_->done->acquire();
+      if (sh_->pool) sh_->pool->wake();  // the next round's steps start after the master's work
       const double gathered = sg4::Engine::get_clock();
       if (sh_->monitor->waiting()) {
         // The workers evaluated at the waiting row's x in this round; they are now blocked on

@@ -28,7 +28,7 @@ StepPool::~StepPool() {
   retire();
   stop_.store(true, std::memory_order_relaxed);
   entry_.store((batch_ + 1) << 32, std::memory_order_release);
-  entry_.notify_all();
+  wake();
   for (auto& h : helpers_) h.join();
 }
 
@@ -45,11 +45,18 @@ void StepPool::helper_loop() {
   std::uint64_t seen = 0;  // the last batch number this helper has seen
   for (;;) {
     std::uint64_t e = entry_.load(std::memory_order_acquire);
-    const auto until = std::chrono::steady_clock::now() + kSpin;
+    auto until = std::chrono::steady_clock::now() + kSpin;
     for (int spins = 0; (e >> 32) == seen; ++spins) {
       cpu_relax();
-      if ((spins & 63) == 63 && std::chrono::steady_clock::now() > until)
-        entry_.wait(e, std::memory_order_acquire);
+      if ((spins & 63) == 63 && std::chrono::steady_clock::now() > until) {
+        // Sleep until start() or wake(): read wake_ before the last look at entry_, so that a
+        // batch published after that look has changed wake_ and the wait returns at once.
+        const std::uint32_t w = wake_.load(std::memory_order_acquire);
+        e = entry_.load(std::memory_order_acquire);
+        if ((e >> 32) != seen) break;
+        wake_.wait(w, std::memory_order_acquire);
+        until = std::chrono::steady_clock::now() + kSpin;
+      }
       e = entry_.load(std::memory_order_acquire);
     }
     seen = e >> 32;
@@ -96,7 +103,12 @@ void StepPool::start(int count, const std::function<void(int)>& task) {
   ++batch_;
   open_ = true;
   entry_.store(batch_ << 32, std::memory_order_release);  // publishes the batch
-  entry_.notify_all();
+  wake();
+}
+
+void StepPool::wake() {
+  wake_.fetch_add(1, std::memory_order_release);
+  wake_.notify_all();
 }
 
 void StepPool::wait(int k) {
