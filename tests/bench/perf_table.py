@@ -4,8 +4,8 @@
     ./run.sh build && python3 tests/bench/perf_table.py [--repeat 5] [--quick] [--only NAMES]
 
 Needs a Release build (build/efsim, build/tests/bench/efsim_bench). Each figure is the median
-of --repeat runs (wall-clock host time of `efsim run --jobs 1`, peak RSS of the run's process
-tree). Prints Markdown tables. Not part of the test suite: timings belong here, not in tests.
+of --repeat runs (wall-clock host time of `efsim run --jobs 1 --threads 1`, peak RSS of the run's
+process tree); item 6 also runs efsim on every core (--threads). Prints Markdown tables. Not part of the test suite: timings belong here, not in tests.
 Data: ../shared/datasets/a9a beside the repository and Debian's dataset-fashion-mnist; a figure
 whose data is missing is reported as skipped. The NumPy anchor (--only numpy) runs its reference
 under an interpreter that has NumPy and SciPy (this one, else Debian's /usr/bin/python3 with
@@ -56,11 +56,11 @@ def run_timed_cpu(args):
 
 
 def efsim_run_cpu(scenario_text, tmp, name, repeat):
-    """Median wall seconds, CPU seconds and peak RSS of `efsim run --jobs 1` on a scenario."""
+    """Median wall seconds, CPU seconds and peak RSS of `efsim run --jobs 1 --threads 1`."""
     path = Path(tmp) / f"{name}.yaml"
     path.write_text(scenario_text)
     runs = [run_timed_cpu([EFSIM, "run", path, "--out", Path(tmp) / name, "--fresh", "--no-report",
-                           "--quiet", "--jobs", "1"]) for _ in range(repeat)]
+                           "--quiet", "--jobs", "1", "--threads", "1"]) for _ in range(repeat)]
     return tuple(statistics.median(r[k] for r in runs) for k in range(3))
 
 
@@ -91,7 +91,7 @@ def efsim_run(scenario_text, tmp, name, repeat, jobs=1):
     walls, rss = [], []
     for _ in range(repeat):
         w, r = run_timed([EFSIM, "run", path, "--out", Path(tmp) / name, "--fresh", "--no-report",
-                          "--quiet", "--jobs", str(jobs)])
+                          "--quiet", "--jobs", str(jobs), "--threads", "1"])
         walls.append(w)
         rss.append(r)
     return statistics.median(walls), statistics.median(rss)
@@ -122,7 +122,7 @@ def interleaved(repeat, benches, scenario_text, tmp, name):
     for _ in range(repeat):
         times = {b: bench_us(b, 1) for b in benches}
         wall, rss = run_timed([EFSIM, "run", path, "--out", Path(tmp) / name, "--fresh", "--no-report",
-                               "--quiet", "--jobs", "1"])
+                               "--quiet", "--jobs", "1", "--threads", "1"])
         reps.append((times, wall, rss))
     return reps
 
@@ -279,37 +279,56 @@ def numpy_anchor(repeat, quick, tmp):
     path = Path(tmp) / "anchor.yaml"
     path.write_text(a9a_scenario(rounds))
     out = Path(tmp) / "anchor"
-    reps = []
-    for _ in range(repeat):
+    cores = os.cpu_count() or 1
+    counts = [cores, 1] if cores > 1 else [1]  # efsim's default for one run, and one thread
+
+    def efsim_once(threads):
         start = time.perf_counter()
         proc = subprocess.Popen([EFSIM, "run", path, "--out", out, "--fresh", "--no-report", "--quiet",
-                                 "--jobs", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                 "--jobs", "1", "--threads", str(threads)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
         err = proc.stderr.read().decode()
         proc.stderr.close()
         if os.waitstatus_to_exitcode(status) != 0:
             sys.exit(f"perf_table: efsim run {path} failed:\n{err}")
-        cpu = usage.ru_utime + usage.ru_stime
         run = json.loads(next(out.glob("runs/*/run.json")).read_text())
+        return wall, usage.ru_utime + usage.ru_stime, run
+
+    reps = []  # per repetition: the NumPy run between efsim on `cores` threads and on one
+    for _ in range(repeat):
+        rep = {}
+        wall, cpu, run = efsim_once(counts[0])
+        rep[counts[0]] = (wall, cpu)
         gamma = run["stepsize"]["gamma"]
         ref = subprocess.run([exe, __file__, "--numpy-reference", str(A9A), str(rounds), repr(gamma)],
                              check=True, capture_output=True, text=True).stdout.split()
-        reps.append({"wall": wall, "cpu": cpu, "ref_wall": float(ref[0]), "ref_cpu": float(ref[1]),
-                     "f": float(ref[2]), "gnorm": float(ref[3]), "result": run["result"]})
+        rep.update({"ref_wall": float(ref[0]), "ref_cpu": float(ref[1]), "f": float(ref[2]),
+                    "gnorm": float(ref[3]), "result": run["result"]})
+        for t in counts[1:]:
+            wall, cpu, _ = efsim_once(t)
+            rep[t] = (wall, cpu)
+        reps.append(rep)
     result, last = reps[-1]["result"], reps[-1]
     agree = max(abs(last["f"] - result["f"]) / abs(result["f"]),
                 abs(last["gnorm"] - result["grad_norm_sq"]) / abs(result["grad_norm_sq"]))
     print("| rounds | efsim whole run (start-up, loading a9a, simulation, trace) | NumPy/SciPy, math only "
           "| NumPy / efsim: wall-clock | NumPy / efsim: CPU time |")
     print("| --- | --- | --- | --- | --- |")
-    print(f"| {rounds} | {med(r['wall'] for r in reps):.2f} s (CPU {med(r['cpu'] for r in reps):.2f} s) "
-          f"| {med(r['ref_wall'] for r in reps):.2f} s (CPU {med(r['ref_cpu'] for r in reps):.2f} s) "
-          f"| **{med(r['ref_wall'] / r['wall'] for r in reps):.2f}x** "
-          f"| {med(r['ref_cpu'] / r['cpu'] for r in reps):.2f}x |\n")
-    print(f"ratios: medians over {repeat} pair(s), each pair run back to back; efsim's CPU time is its "
-          "process's user + system time, NumPy's that of its math. The reference's final f and "
-          f"|grad f|^2 agree with efsim's to {agree:.1e} relative (the same math; its sums run in "
+    for t in counts:
+        label = f"--threads {t}" + (" (the default for one run here)" if t == cores else "")
+        print(f"| {rounds} | {med(r[t][0] for r in reps):.2f} s (CPU {med(r[t][1] for r in reps):.2f} s), "
+              f"{label} "
+              f"| {med(r['ref_wall'] for r in reps):.2f} s (CPU {med(r['ref_cpu'] for r in reps):.2f} s) "
+              f"| **{med(r['ref_wall'] / r[t][0] for r in reps):.2f}x** "
+              f"| {med(r['ref_cpu'] / r[t][1] for r in reps):.2f}x |")
+    print()
+    print(f"ratios: medians over {repeat} repetition(s), each running efsim on {counts[0]} thread(s), the NumPy "
+          + ("reference and efsim on 1 thread back to back" if len(counts) > 1 else "reference back to back")
+          + f" ({cores} cores here; the NumPy script uses one). efsim's CPU time is its "
+          "process's user + system time (all its threads), NumPy's that of its math. The reference's final f "
+          f"and |grad f|^2 agree with efsim's to {agree:.1e} relative (the same math; its sums run in "
           "another order)\n")
 
 
