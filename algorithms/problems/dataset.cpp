@@ -127,12 +127,14 @@ bool parse_line_fast(const char* p, const char* e, Rows& rows, double* label, bo
   while (true) {
     while (p < e && (*p == ' ' || *p == '\t')) ++p;
     if (p == e || *p == '#') break;
-    int index = 0, digits = 0;
+    std::int64_t number = 0;  // at most 10 digits: no overflow
+    int digits = 0;
     for (; p < e && *p >= '0' && *p <= '9' && digits < 10; ++p, ++digits)
-      index = index * 10 + (*p - '0');
-    if (digits == 0 || p == e || *p != ':' || index < 1 || index > 1'000'000'000 ||
-        index <= previous)
+      number = number * 10 + (*p - '0');
+    if (digits == 0 || p == e || *p != ':' || number < 1 || number > 1'000'000'000 ||
+        number <= previous)
       return undo();  // a sign, too many digits, a bad index: the reference's message
+    const int index = static_cast<int>(number);
     previous = index;
     double value = 0;
     if (!read_double(p + 1, e, &value, &p)) return undo();
