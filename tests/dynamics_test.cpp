@@ -382,8 +382,8 @@ TEST_F(DynamicsTest, BadKeysNameTheirLineAndKey) {
       {edge + "  round_deadline: {quantile: 0.5, within: 2s}\n", "platform.round_deadline",
        "unknown key"},
       {edge + "  round_deadline: {at_most: 2s}\n", "platform.round_deadline", "needs quantile"},
-      {edge + "  round_deadline: {quantile: 0.5, at_most: -1s}\n", "platform.round_deadline.at_most",
-       ""},
+      {edge + "  round_deadline: {quantile: 0.5, at_most: -1s}\n",
+       "platform.round_deadline.at_most", ""},
       {edge + "  round_deadline: {quantile: 0.5}\n  dynamics:\n    - workers: all\n"
               "      availability: {step: {at: 1s, factor: 0}}\n",
        "platform.round_deadline", "availability needs a time limit"},
