@@ -265,6 +265,12 @@ class Page(unittest.TestCase):
         self.assertEqual(len(re.findall(r"<div id=\"fig-", page)), 6 - 1)  # all but the breakdown
         self.assertEqual(page.count("<img alt="), 1)                        # the breakdown
         self.assertNotRegex(page, r"<script[^>]+src=")                      # nothing fetched
+        # plotly.js travels gzipped (Debian's is the unminified 8.7 MB build): the page stays
+        # small, and every figure waits for it to be unpacked.
+        self.assertIn("DecompressionStream('gzip')", page)
+        self.assertNotIn("plotly.js v", page)
+        self.assertLess(len(page.encode("utf-8")), 3.5e6)
+        self.assertEqual(page.count("window.efsimPlotly.then(function () {"), 6 - 1)
         self.assertNotIn("src='plots/", page)
         self.assertIn('"groupclick":"toggleitem"', page.replace(" ", ""))
         for run_id in ("gd-identity-x2", "ef-top_k50-x8", "ef21-top_k20-x8"):
