@@ -6,7 +6,8 @@ Usage: analysis/report.py --out OUT [--quiet] DIR [DIR...]
 Reads only result files, through the efsim Python package beside this script (efsim.load):
 OUT/summary.csv (written by `efsim report` / `efsim run`) and DIR/runs/<run-id>/{run.json,trace.csv}
 of each result folder (one sweep, or its shards). Writes into OUT:
-  report.html        self-contained: interactive plots (plotly.js embedded; hovering names the run,
+  report.html        self-contained: interactive plots (plotly.js embedded, gzipped, unpacked by the
+                     browser; hovering names the run,
                      clicking a legend entry hides it), or the PNGs without python3-plotly
   report.md          the same tables in Markdown, plots linked from plots/
   time_to_target.csv the headline table (best stepsize per tuning group)
@@ -321,7 +322,27 @@ def _plotly_div(fig, div_id):
     uuids = set(re.findall(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", page))
     for u in uuids:  # plotly 5.4 names the div with a random uuid
         page = page.replace(u, div_id)
+    # Draw once plotly.js is unpacked (_plotlyjs_script).
+    page = re.sub(r"(<script type=\"text/javascript\">)(.*?)(</script>)",
+                  lambda m: m.group(1) + "window.efsimPlotly.then(function () {" + m.group(2) +
+                  "});" + m.group(3), page, flags=re.S)
     return page
+
+
+def _plotlyjs_script():
+    """plotly.js, embedded gzipped (base64) and unpacked by the browser (DecompressionStream):
+    Debian's plotly.js is the unminified 8.7 MB build, 95 % of a report; gzipped it is 1.9 MB.
+    The figures' scripts wait for it (window.efsimPlotly, see _plotly_div). gzip without a
+    timestamp: the same results give the same page."""
+    import base64
+    import gzip
+    from plotly.offline import get_plotlyjs
+    packed = base64.b64encode(gzip.compress(get_plotlyjs().encode("utf-8"), 9, mtime=0))
+    return ("<script type='text/javascript'>window.efsimPlotly = (async function () {"
+            "var b = atob('%s'); var u = new Uint8Array(b.length);"
+            "for (var i = 0; i < b.length; i++) u[i] = b.charCodeAt(i);"
+            "var s = new Blob([u]).stream().pipeThrough(new DecompressionStream('gzip'));"
+            "(0, eval)(await new Response(s).text());})();</script>" % packed.decode("ascii"))
 
 
 def save_png(fig, path, plt):
@@ -497,8 +518,7 @@ dl{display:grid;grid-template-columns:max-content auto;gap:2px 12px} dt{font-wei
     head = ["<!DOCTYPE html><html><head><meta charset='utf-8'><title>%s</title><style>%s</style>"
             % (html.escape(title), style)]
     if any(m[3] is not None for m in made):
-        from plotly.offline import get_plotlyjs
-        head.append("<script type='text/javascript'>%s</script>" % get_plotlyjs())
+        head.append(_plotlyjs_script())
     parts = head + ["</head><body>", "<h1>%s</h1><dl>" % html.escape(title)]
     parts += ["<dt>%s</dt><dd>%s</dd>" % (html.escape(k), html.escape(str(v))) for k, v in setting]
     parts += ["</dl><h2>Time to accuracy</h2>", main_table.html(), "<p>%s</p>" % html.escape(notes)]

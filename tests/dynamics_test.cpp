@@ -183,6 +183,74 @@ TEST_F(DynamicsTest, DeadlineDropsTheWorkerJustPastItAndKeepsTheOneJustBefore) {
   EXPECT_GT(std::abs(out[1].f - all[1].f), 1e-4 * std::abs(all[1].f));
 }
 
+// The quantile rule against hand-computed arrivals: four workers that differ only in latency
+// (10, 100, 100, 300 ms: two tie) upload S bytes at 1000 B/s, arriving at lat_i + S / B.
+TEST_F(DynamicsTest, QuantileClosesAtTheHandComputedArrivalWithTiesAndCap) {
+  const std::string edge = std::string(
+                               "  kind: edge\n  classes:\n"
+                               "    - {bandwidth: 1000Bps, latency: 10ms, share: 1}\n"
+                               "    - {bandwidth: 1000Bps, latency: 100ms, share: 1}\n"
+                               "    - {bandwidth: 1000Bps, latency: 100ms, share: 1}\n"
+                               "    - {bandwidth: 1000Bps, latency: 300ms, share: 1}\n") +
+                           kHosts;
+  const auto all = run("q-all", edge, 4);
+  ASSERT_GE(all.size(), 2u);
+  const double S_over_B = all[1].time.up_s - (0.01 + 0.1 + 0.1 + 0.3) / 4;
+  ASSERT_GT(S_over_B, 0.1);
+  const double first = 0.01 + S_over_B, tied = 0.1 + S_over_B, last = 0.3 + S_over_B;
+  auto quantile = [&](const std::string& name, const std::string& rule) {
+    return run(name, edge + "  round_deadline: " + rule + "\n", 4);
+  };
+  // q = 0.25: ceil(1) = the first arrival alone.
+  const auto q25 = quantile("q25", "{quantile: 0.25}");
+  ASSERT_EQ(q25.size(), 4u);
+  EXPECT_EQ(q25[1].participation.used, 1);
+  EXPECT_EQ(q25[1].participation.dropped, 3);
+  EXPECT_EQ(q25[1].participation.time_lost_s, 0.0);
+  EXPECT_NEAR(q25[1].sim_time_s, first, 1e-9);
+  // q = 0.5: ceil(2) = the 2nd arrival, which ties with the 3rd: both count.
+  const auto q50 = quantile("q50", "{quantile: 0.5}");
+  ASSERT_EQ(q50.size(), 4u);
+  EXPECT_EQ(q50[1].participation.used, 3);
+  EXPECT_EQ(q50[1].participation.dropped, 1);
+  EXPECT_EQ(q50[1].participation.time_lost_s, 0.0);
+  EXPECT_NEAR(q50[1].sim_time_s, tied, 1e-9);
+  // Every round: rounds > 0 add the model download (the same for all) and keep the order.
+  for (std::size_t k = 2; k < q50.size(); ++k) EXPECT_EQ(q50[k].participation.used, 3 * k);
+  // q = 0.4: ceil(1.6) = 2, the same round as q = 0.5.
+  const auto q40 = quantile("q40", "{quantile: 0.4}");
+  ASSERT_EQ(q40.size(), 4u);
+  EXPECT_EQ(q40[1].participation.used, 3);
+  EXPECT_EQ(q40.back().f, q50.back().f);
+  // q = 1: everybody, the same run as waiting for all (up to the float32 model download).
+  const auto q100 = quantile("q100", "{quantile: 1}");
+  ASSERT_EQ(q100.size(), 4u);
+  EXPECT_EQ(q100[1].participation.used, 4);
+  EXPECT_NEAR(q100[1].sim_time_s, last, 1e-9);
+  EXPECT_NEAR(q100.back().f, all.back().f, 1e-6 * std::abs(all.back().f));
+  // q = 0.9 (ceil(3.6) = 4: the last arrival) capped between the tie and the last: the cap
+  // closes the round.
+  const double cap = (tied + last) / 2;
+  const auto capped = quantile("qcap", "{quantile: 0.9, at_most: " + efsim::sim::exact(cap) + "s}");
+  ASSERT_EQ(capped.size(), 4u);
+  EXPECT_EQ(capped[1].participation.used, 3);
+  EXPECT_EQ(capped[1].participation.dropped, 1);
+  EXPECT_NEAR(capped[1].participation.time_lost_s, cap - tied, 1e-9);
+  EXPECT_NEAR(capped[1].sim_time_s, cap, 1e-9);
+  // q = 0.75 (ceil(3) = 3) closes at the tie, like q = 0.5.
+  const auto q75 = quantile("q75", "{quantile: 0.75}");
+  ASSERT_EQ(q75.size(), 4u);
+  EXPECT_EQ(q75[1].participation.used, 3);
+  EXPECT_NEAR(q75[1].sim_time_s, tied, 1e-9);
+  // ... and a cap past the quantile's arrival changes nothing.
+  const auto loose = quantile("qloose", "{quantile: 0.5, at_most: 10s}");
+  ASSERT_EQ(loose.size(), 4u);
+  for (std::size_t k = 0; k < loose.size(); ++k) {
+    EXPECT_EQ(loose[k].sim_time_s, q50[k].sim_time_s);
+    EXPECT_EQ(loose[k].f, q50[k].f);
+  }
+}
+
 TEST_F(DynamicsTest, AnOffWorkerSitsOutAndOneGoingOffMidTransferLosesIt) {
   const std::string edge = std::string(
                                "  kind: edge\n  classes:\n"
@@ -305,6 +373,20 @@ TEST_F(DynamicsTest, BadKeysNameTheirLineAndKey) {
               "mean_off: 1s}}\n",
        "platform.dynamics.0.bandwidth.markov", "needs low"},
       {edge + "  round_deadline: -1s\n", "platform.round_deadline", ""},
+      {edge + "  round_deadline: {quantile: 1.5}\n", "platform.round_deadline.quantile",
+       "out of range"},
+      {edge + "  round_deadline: {quantile: 0}\n", "platform.round_deadline.quantile",
+       "must be > 0"},
+      {edge + "  round_deadline: {quantile: half}\n", "platform.round_deadline.quantile",
+       "is not a number"},
+      {edge + "  round_deadline: {quantile: 0.5, within: 2s}\n", "platform.round_deadline",
+       "unknown key"},
+      {edge + "  round_deadline: {at_most: 2s}\n", "platform.round_deadline", "needs quantile"},
+      {edge + "  round_deadline: {quantile: 0.5, at_most: -1s}\n",
+       "platform.round_deadline.at_most", ""},
+      {edge + "  round_deadline: {quantile: 0.5}\n  dynamics:\n    - workers: all\n"
+              "      availability: {step: {at: 1s, factor: 0}}\n",
+       "platform.round_deadline", "availability needs a time limit"},
       {"  kind: file\n  file: x.xml\n  master: m\n  workers: [a]\n  dynamics: []\n",
        "platform.dynamics", "only for generated platforms"},
   };

@@ -300,8 +300,11 @@ def _finite_positive(a):
 
 
 class Curve:
-    def __init__(self, run_id, x, y, style, note=""):
+    """A run's curve; `raw` (x, y): the noisy points it smooths, drawn faint under it."""
+
+    def __init__(self, run_id, x, y, style, note="", raw=None):
         self.run_id, self.x, self.y, self.style, self.note = run_id, x, y, style, note
+        self.raw = raw
 
 
 class Figure:
@@ -368,6 +371,9 @@ class Figure:
                 for c in items:
                     used.add(c.run_id)
                     lw = 1.3 if c.style.reference else 1.6
+                    if c.raw is not None:
+                        ax.plot(c.raw[0], c.raw[1], color=c.style.colour, linestyle="none",
+                                marker=".", markersize=1.5, alpha=0.25, zorder=1)
                     ax.plot(c.x, c.y, color=c.style.colour, linestyle=c.style.linestyle, linewidth=lw,
                             zorder=1.5 if c.style.reference else 2)
                 if self.hline is not None:
@@ -458,6 +464,13 @@ class Figure:
                 if show and st.group and st.group not in group_titled:
                     kw["legendgrouptitle_text"] = st.group
                     group_titled.add(st.group)
+                if c.raw is not None:
+                    rx, ry = _thin(c.raw[0], c.raw[1])
+                    fig.add_trace(go.Scatter(
+                        x=rx, y=ry, mode="markers", name=st.label, legendgroup=legendgroup,
+                        showlegend=False, opacity=0.25,
+                        marker=dict(color=st.colour, size=2.5), hoverinfo="skip"),
+                        row=row, col=col)
                 x, y = _thin(c.x, c.y)
                 fig.add_trace(go.Scatter(
                     x=x, y=y, mode="lines", name=st.label, legendgroup=legendgroup,
@@ -513,16 +526,69 @@ class Figure:
 
 
 def _thin(x, y, most=1200):
-    """At most `most` points per curve (the first and last kept), values to 6 digits: the page
-    stays small and the curve looks the same."""
+    """At most about `most` points per curve, values to 6 digits: the page stays small and the
+    curve looks the same. The x-range is cut into most / 2 columns (finer than a plot's pixels);
+    each keeps its points of lowest and highest y (and its first point when y has no value
+    there), and the first and last points stay: spikes survive, unlike with every k-th point."""
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     if len(x) > most:
-        idx = np.unique(np.round(np.linspace(0, len(x) - 1, most)).astype(int))
+        idx = thin_indices(x, y, most // 2)
         x, y = x[idx], y[idx]
 
     def r6(a):
         return [None if not math.isfinite(v) else float("%.6g" % v) for v in a]
     return r6(x), r6(y)
+
+
+def thin_indices(x, y, columns):
+    """The indices _thin keeps: per column of equal width in x, the first points of lowest and
+    highest y (or the column's first point when none of its y is finite), and the ends."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    n = len(x)
+    fin = np.isfinite(x)
+    lo, hi = (float(x[fin].min()), float(x[fin].max())) if fin.any() else (0.0, 0.0)
+    width = (hi - lo) / columns if hi > lo else 1.0
+    col = np.where(fin, np.clip(((x - lo) / width).astype(int) if hi > lo else 0, 0, columns - 1),
+                   -1)
+    keep = {0, n - 1}
+    order = np.argsort(col, kind="stable")
+    bounds = np.flatnonzero(np.diff(col[order])) + 1
+    for members in np.split(order, bounds):
+        if col[members[0]] < 0:
+            keep.update(members.tolist())  # points with no x: kept as they are
+            continue
+        vals = y[members]
+        ok = np.isfinite(vals)
+        if not ok.any():
+            keep.add(int(members[0]))
+            continue
+        good = members[ok]
+        keep.add(int(good[np.argmin(vals[ok])]))
+        keep.add(int(good[np.argmax(vals[ok])]))
+    return np.array(sorted(keep), dtype=int)
+
+
+def moving_window(rounds):
+    """The moving average's window (rounds) for a run of `rounds` rounds: about a fiftieth of it,
+    at least 1 (no smoothing for short runs, where the raw points are readable)."""
+    return max(1, int(round(rounds / 50.0)))
+
+
+def moving_average(v, window):
+    """The centred mean of v over `window` rows (fewer at the ends), NaN values skipped."""
+    v = np.asarray(v, dtype=float)
+    if window <= 1:
+        return v.copy()
+    ok = np.isfinite(v)
+    vals = np.where(ok, v, 0.0)
+    csum = np.concatenate([[0.0], np.cumsum(vals)])
+    ccnt = np.concatenate([[0], np.cumsum(ok)])
+    i = np.arange(len(v))
+    a = np.clip(i - window // 2, 0, len(v))
+    b = np.clip(i - window // 2 + window, 0, len(v))
+    cnt = ccnt[b] - ccnt[a]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(cnt > 0, (csum[b] - csum[a]) / np.maximum(cnt, 1), np.nan)
 
 
 def y_limits(curves, target):
@@ -609,6 +675,13 @@ def convergence(res, enc, xcol, y="grad_norm_sq"):
     if xcol.startswith("bits"):
         ends = [float(t[xcol].max()) for t in traces.values() if float(t[xcol].max()) > 0]
         xlog = bool(ends) and max(ends) >= 20 * min(ends)
+    # Participation is noisy round to round: a moving average over the raw points (kept faint),
+    # one window for the figure, from its longest run.
+    window = 1
+    if y == "participation":
+        window = moving_window(max([float(t["round"].max()) for t in traces.values()] or [0]))
+        if window > 1:
+            ylabel = "uploads used per round (mean over %d rounds)" % window
     panels, everything = [], []
     for title, members in enc.panels:
         curves = []
@@ -631,7 +704,13 @@ def convergence(res, enc, xcol, y="grad_norm_sq"):
                 keep = x > 0
                 x, v = x[keep], v[keep]
             reason = summary.loc[run_id, "stop_reason"]
-            c = Curve(run_id, x, v, enc.styles[run_id], "(diverged)" if reason == "diverged" else "")
+            raw = None
+            if window > 1:
+                # The window in trace rows (a row per round unless the trace skips rounds).
+                gap = max(float(t["round"].iloc[-1]) / max(len(t) - 1, 1), 1.0)
+                raw, v = (x, v), moving_average(v, max(1, int(round(window / gap))))
+            c = Curve(run_id, x, v, enc.styles[run_id], "(diverged)" if reason == "diverged" else "",
+                      raw=raw)
             curves.append(c)
         panels.append((title, curves))
         everything += curves
@@ -643,6 +722,10 @@ def convergence(res, enc, xcol, y="grad_norm_sq"):
          "round": "rounds", "energy_J": "energy"}[xcol]
     title = "%s against %s" % (ylabel, xname)
     caption = [title + "."]
+    if window > 1:
+        caption = ["Uploads the master used per round against rounds: a centred moving average over "
+                   "%d rounds (about a fiftieth of the longest run), the raw per-round counts as faint "
+                   "points." % window]
     if xlog:
         caption.append("Log x-axis: the runs' bit totals differ by up to %.0f times (round 0, before "
                        "any bits, is not shown)." % (max(ends) / min(ends)))

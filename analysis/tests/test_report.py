@@ -265,6 +265,12 @@ class Page(unittest.TestCase):
         self.assertEqual(len(re.findall(r"<div id=\"fig-", page)), 6 - 1)  # all but the breakdown
         self.assertEqual(page.count("<img alt="), 1)                        # the breakdown
         self.assertNotRegex(page, r"<script[^>]+src=")                      # nothing fetched
+        # plotly.js travels gzipped (Debian's is the unminified 8.7 MB build): the page stays
+        # small, and every figure waits for it to be unpacked.
+        self.assertIn("DecompressionStream('gzip')", page)
+        self.assertNotIn("plotly.js v", page)
+        self.assertLess(len(page.encode("utf-8")), 3.5e6)
+        self.assertEqual(page.count("window.efsimPlotly.then(function () {"), 6 - 1)
         self.assertNotIn("src='plots/", page)
         self.assertIn('"groupclick":"toggleitem"', page.replace(" ", ""))
         for run_id in ("gd-identity-x2", "ef-top_k50-x8", "ef21-top_k20-x8"):
@@ -339,6 +345,68 @@ class Page(unittest.TestCase):
         page = read(os.path.join(SWEEPS.dynamic, "report.html"))
         self.assertIn("<h2>Energy and participation</h2>", page)
         self.assertNotIn("Energy and participation", read(os.path.join(SWEEPS.few, "report.md")))
+
+    def test_participation_moving_average(self):
+        """The participation plot: a centred moving average (window about a fiftieth of the
+        longest run, named on the axis) over the raw per-round counts, which stay as faint points
+        and are the trace's differences of uploads_used."""
+        import numpy as np
+        # A centred mean leaves a line unchanged away from the ends; a constant stays constant
+        # whatever values are missing.
+        line = np.arange(20.0)
+        ma = plots.moving_average(line, 5)
+        np.testing.assert_allclose(ma[2:18], line[2:18])
+        self.assertAlmostEqual(ma[0], 1.0)  # mean of 0, 1, 2
+        holes = np.full(30, 7.0)
+        holes[[0, 5, 6, 29]] = np.nan
+        np.testing.assert_allclose(plots.moving_average(holes, 4), np.full(30, 7.0))
+        self.assertEqual(plots.moving_window(2000), 40)
+        self.assertEqual(plots.moving_window(20), 1)
+
+        res = efsim.load(SWEEPS.dynamic)
+        ids = list(res.summary["run_id"])
+        fig = plots.convergence(res, plots.encode(res.summary, ids), "round", y="participation")
+        rounds = max(float(t["round"].max()) for _, t in res.traces.groupby("run_id"))
+        window = max(1, int(round(rounds / 50)))
+        self.assertGreater(window, 1)  # the sweep runs long enough to be smoothed
+        self.assertIn("mean over %d rounds" % window, fig.ylabel)
+        for _, curves in fig.panels:
+            for c in curves:
+                with open(os.path.join(SWEEPS.dynamic, "runs", c.run_id, "trace.csv")) as f:
+                    lines = f.read().strip().split("\n")
+                head = lines[0].split(",")
+                used = [float(l.split(",")[head.index("uploads_used")]) for l in lines[1:]]
+                self.assertIsNotNone(c.raw)
+                np.testing.assert_allclose(c.raw[1][1:], np.diff(used))
+                np.testing.assert_allclose(c.y, plots.moving_average(c.raw[1], window))
+        page = read(os.path.join(SWEEPS.dynamic, "report.html"))
+        self.assertIn("moving average over %d rounds" % window, page)
+
+    def test_thinning_keeps_the_extremes(self):
+        """Long curves are cut to about 1,200 points per curve for the page, keeping each
+        column's lowest and highest points: a one-round spike and dip survive, as do the ends."""
+        import numpy as np
+        n = 100000
+        x = np.arange(n, dtype=float)
+        y = 50 + np.sin(x * 0.37) * 5
+        y[31337], y[77777] = 95.0, 3.0
+        tx, ty = plots._thin(x, y)
+        self.assertLessEqual(len(tx), 1202)
+        self.assertIn(95.0, ty)
+        self.assertIn(3.0, ty)
+        self.assertEqual((tx[0], tx[-1]), (0.0, n - 1.0))
+        self.assertEqual(tx, sorted(tx))
+        # Every column keeps its extremes: the envelope of the thinned curve is the original's.
+        cols = np.minimum((x / ((n - 1) / 600)).astype(int), 599)
+        tcols = np.minimum((np.asarray(tx) / ((n - 1) / 600)).astype(int), 599)
+        for k in (0, 123, 599):
+            self.assertAlmostEqual(max(np.asarray(ty)[tcols == k]), float(y[cols == k].max()),
+                                   delta=1e-4)  # the page keeps 6 digits
+            self.assertAlmostEqual(min(np.asarray(ty)[tcols == k]), float(y[cols == k].min()),
+                                   delta=1e-4)
+        # Short curves are untouched (up to the 6 digits).
+        sx, sy = plots._thin(x[:100], y[:100])
+        self.assertEqual(len(sx), 100)
 
     def test_same_results_same_bytes(self):
         out = os.path.join(SWEEPS.root, "again")

@@ -31,30 +31,51 @@ struct Shared {
   long round = 0;
   const alg::Message* down = nullptr;
   double close_at = std::numeric_limits<double>::infinity();
+  // The quantile rule: the round closes once `need` uploads have arrived (0: no such rule).
+  // `woken`: done was released in the current phase of the round (see MasterActor).
+  int need = 0, arrived = 0;
+  bool woken = false, closed = false;
+  std::vector<sg4::ActivityPtr> current;  // the activity each worker waits for (or null)
   std::vector<alg::Message> up;
   std::vector<Status> status;
   std::vector<double> received_at, compute_s, arrived_at;
   alg::StopReason reason = alg::StopReason::kRunning;
 };
 
-// Waits for an activity until the round closes; throws TimeoutException (after cancelling it)
-// when the deadline passes first.
-void wait_in_round(const sg4::ActivityPtr& a, double close_at) {
+// The master waits for `done`, released once per phase of a round: first when every
+// participant is through or (quantile rule) enough uploads have arrived, then, when the quantile
+// closed the round early, when the participants it cut off are through.
+bool round_can_close(const Shared* sh) {
+  return sh->busy == 0 || (!sh->closed && sh->need > 0 && sh->arrived >= sh->need);
+}
+
+// Waits for an activity of worker i until the round closes; throws simgrid::TimeoutException
+// (after cancelling it) when the time limit passes first, simgrid::CancelException (or another
+// simgrid::Exception) when the quantile rule closed the round and the master cancelled it.
+void wait_in_round(Shared* sh, int i, const sg4::ActivityPtr& a, double close_at) {
+  sh->current[i] = a;
   if (!std::isfinite(close_at)) {
     a->wait();
+    sh->current[i] = nullptr;
     return;
   }
   try {
     a->wait_until(close_at);
   } catch (const simgrid::TimeoutException&) {
     a->cancel();
+    sh->current[i] = nullptr;
     throw;
   }
+  sh->current[i] = nullptr;
 }
 
 // The worker's part of a round is over (arrived, dropped or lost).
 void finish(Shared* sh) {
-  if (--sh->busy == 0) sh->done->release();
+  --sh->busy;
+  if (!sh->woken && round_can_close(sh)) {
+    sh->woken = true;
+    sh->done->release();
+  }
 }
 
 class WorkerActor {
@@ -72,10 +93,17 @@ class WorkerActor {
       if (sh->status[i] != Status::kSelected) continue;
       sh->status[i] = Status::kRunning;
       const double close_at = sh->close_at;
+      // The quantile rule closed the round before this worker took its go (only when uploads
+      // take no time): it takes no part.
+      if (sh->closed) {
+        sh->status[i] = Status::kDropped;
+        finish(sh);
+        continue;
+      }
       try {
         if (sh->round > 0) {
           if (sh->down->size_bytes() > 0)
-            wait_in_round(sg4::Comm::sendto_async(sh->master, me, sh->down->size_bytes()),
+            wait_in_round(sh, i, sg4::Comm::sendto_async(sh->master, me, sh->down->size_bytes()),
                           close_at);
           node.receive_model(*sh->down);
         }
@@ -83,13 +111,16 @@ class WorkerActor {
         sh->up[i] = node.run_step(sh->rngs[i]);
         sh->status[i] = Status::kStepped;
         const double flops = node.take_flops() * alg::compute_factor(*sh->method, sh->round, i);
-        if (flops > 0) wait_in_round(sg4::this_actor::exec_async(flops), close_at);
+        if (flops > 0) wait_in_round(sh, i, sg4::this_actor::exec_async(flops), close_at);
         sh->compute_s[i] = sg4::Engine::get_clock() - sh->received_at[i];
         if (sh->up[i].size_bytes() > 0)
-          wait_in_round(sg4::Comm::sendto_async(me, sh->master, sh->up[i].size_bytes()), close_at);
+          wait_in_round(sh, i, sg4::Comm::sendto_async(me, sh->master, sh->up[i].size_bytes()),
+                        close_at);
         sh->arrived_at[i] = sg4::Engine::get_clock();
         sh->status[i] = Status::kArrived;
-      } catch (const simgrid::TimeoutException&) {
+        ++sh->arrived;
+      } catch (const simgrid::Exception&) {  // the time limit passed, or the quantile closed
+        sh->current[i] = nullptr;
         if (sh->status[i] == Status::kStepped) node.drop_last_upload();
         sh->status[i] = Status::kDropped;
       }
@@ -104,7 +135,8 @@ class WorkerActor {
 
 class MasterActor {
  public:
-  MasterActor(Shared* sh, double deadline_s) : sh_(sh), deadline_s_(deadline_s) {}
+  MasterActor(Shared* sh, double deadline_s, double quantile)
+      : sh_(sh), deadline_s_(deadline_s), quantile_(quantile) {}
   void operator()() const {
     Shared* sh = sh_;
     alg::Master& master = *sh->method->master;
@@ -129,11 +161,33 @@ class MasterActor {
         selected.push_back(i);
       }
       sh->busy = static_cast<int>(selected.size());
+      // The quantile rule: the fastest ceil(q m) of the m participants (the small slack keeps
+      // q m that is an integer up to rounding, e.g. 0.7 * 10, from asking for one more).
+      sh->need =
+          quantile_ > 0
+              ? static_cast<int>(std::ceil(quantile_ * static_cast<double>(selected.size()) - 1e-9))
+              : 0;
+      sh->arrived = 0;
+      sh->woken = false;
+      sh->closed = false;
       for (int i : selected) sh->go[i]->release();
-      if (sh->busy > 0)
+      if (sh->busy > 0) {
         sh->done->acquire();
-      else if (std::isfinite(sh->close_at))
+        if (sh->busy > 0) {
+          // Enough uploads arrived (every upload that arrived at this same instant is in:
+          // SimGrid wakes the actors whose activities end at one time before the master that
+          // the last of them woke): cancel what the others wait for, and wait until they are
+          // through (a worker that has not yet taken its go sees `closed`).
+          sh->closed = true;
+          sh->woken = false;
+          for (int i : selected)
+            if (sh->current[i] && sh->current[i]->get_state() != sg4::Activity::State::FINISHED)
+              sh->current[i]->cancel();
+          sh->done->acquire();
+        }
+      } else if (std::isfinite(sh->close_at)) {
         sg4::this_actor::sleep_until(sh->close_at);  // nobody to wait for: the round's time
+      }
       const double gathered = sg4::Engine::get_clock();
       std::vector<double> received_at, compute_s, arrived_at;
       double up_bits = 0, last_used = t0;
@@ -170,14 +224,14 @@ class MasterActor {
 
  private:
   Shared* sh_;
-  double deadline_s_;
+  double deadline_s_, quantile_;
 };
 
 }  // namespace
 
-alg::StopReason run_dynamic(double deadline_s, alg::MethodInstance& method, alg::Monitor& monitor,
-                            std::uint64_t seed, sg4::Engine& engine, sg4::Host* master,
-                            const std::vector<sg4::Host*>& workers) {
+alg::StopReason run_dynamic(double deadline_s, double quantile, alg::MethodInstance& method,
+                            alg::Monitor& monitor, std::uint64_t seed, sg4::Engine& engine,
+                            sg4::Host* master, const std::vector<sg4::Host*>& workers) {
   const int n = static_cast<int>(method.nodes.size());
   Shared sh;
   sh.method = &method;
@@ -190,6 +244,7 @@ alg::StopReason run_dynamic(double deadline_s, alg::MethodInstance& method, alg:
   sh.received_at.assign(n, 0.0);
   sh.compute_s.assign(n, 0.0);
   sh.arrived_at.assign(n, 0.0);
+  sh.current.resize(n);
   sh.done = sg4::Semaphore::create(0);
   for (int i = 0; i < n; ++i) sh.go.push_back(sg4::Semaphore::create(0));
   bool deadlock = false;
@@ -222,12 +277,15 @@ alg::StopReason run_dynamic(double deadline_s, alg::MethodInstance& method, alg:
     if (s != Status::kSelected && s != Status::kRunning && s != Status::kStepped) return;
     if (s == Status::kStepped) sh.method->nodes[i]->drop_last_upload();
     sh.status[i] = Status::kLost;
-    if (--sh.busy == 0) {
+    sh.current[i] = nullptr;
+    --sh.busy;
+    if (!sh.woken && round_can_close(&sh)) {
+      sh.woken = true;
       sg4::SemaphorePtr done = sh.done;
       sg4::Actor::create("round-done", sh.master, [done] { done->release(); });
     }
   });
-  sg4::Actor::create("master", master, MasterActor(&sh, deadline_s));
+  sg4::Actor::create("master", master, MasterActor(&sh, deadline_s, quantile));
   for (int i = 0; i < n; ++i) {
     if (workers[i]->is_on())
       start_worker(i);

@@ -17,8 +17,11 @@
 namespace efsim::sim {
 
 // deadline_s: the round's duration limit (inf: the round waits for every available worker).
-alg::StopReason run_dynamic(double deadline_s, alg::MethodInstance& method, alg::Monitor& monitor,
-                            std::uint64_t seed, simgrid::s4u::Engine& engine,
+// quantile q (0: none): the round also closes as soon as ceil(q m) of its m participants' uploads
+// have arrived (every upload arriving at that same instant counts); the others are cancelled
+// and are missing uploads like those past the deadline.
+alg::StopReason run_dynamic(double deadline_s, double quantile, alg::MethodInstance& method,
+                            alg::Monitor& monitor, std::uint64_t seed, simgrid::s4u::Engine& engine,
                             simgrid::s4u::Host* master,
                             const std::vector<simgrid::s4u::Host*>& workers);
 

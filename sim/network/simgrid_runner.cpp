@@ -532,8 +532,8 @@ alg::StopReason run_on_platform(const NetworkSetup& net, alg::MethodInstance& me
       throw InputError("round deadlines and availability need pattern parameter_server");
     if (net.model == "ns3")
       throw InputError("round deadlines and availability need a flow model (not ns3)");
-    return run_dynamic(net.round_deadline_s, method, monitor, seed, *engine, master_host,
-                       worker_hosts);
+    return run_dynamic(net.round_deadline_s, net.round_quantile, method, monitor, seed, *engine,
+                       master_host, worker_hosts);
   }
   if (net.pattern != Pattern::kParameterServer && alg::partial(method))
     throw InputError("pattern " + to_string(net.pattern) +

@@ -27,8 +27,9 @@ struct NetworkSetup {
   std::vector<std::string> workers;
   std::string workers_glob;  // if `workers` is empty: hosts matching this '*' pattern, sorted
   // Rounds with a deadline and/or workers that go off (dynamic_runner.hpp): the round's limit
-  // (inf: none) and whether worker hosts have availability profiles.
+  // (inf: none), its quantile rule (0: none) and whether worker hosts have availability profiles.
   double round_deadline_s = std::numeric_limits<double>::infinity();
+  double round_quantile = 0;
   bool availability = false;
   // Energy (SimGrid's host and link energy plugins; the hosts' watts are properties of the
   // platform file): each worker's network-interface watts while its own link carries a transfer
@@ -43,7 +44,8 @@ struct NetworkSetup {
   // dynamic runner (deadlines, availability) steps sequentially.
   int threads = 1;
   bool dynamic_rounds() const {
-    return availability || round_deadline_s < std::numeric_limits<double>::infinity();
+    return availability || round_quantile > 0 ||
+           round_deadline_s < std::numeric_limits<double>::infinity();
   }
 };
 

@@ -164,8 +164,20 @@ std::vector<std::pair<double, double>> read_trace_file(const std::string& path,
 void parse_dynamics(const Reader& r, const YAML::Node& n, const std::string& key,
                     const std::string& dir, int classes, DynamicsSpec& out) {
   if (const YAML::Node d = n["round_deadline"]) {
-    out.round_deadline_s = r.quantity(d, key + ".round_deadline", Unit::kSeconds, true);
-    out.deadline_origin = r.location(d, key + ".round_deadline");
+    const std::string k = key + ".round_deadline";
+    if (d.IsMap()) {
+      // The quantile rule, optionally capped: {quantile: q, at_most: 2s}.
+      r.check_keys(d, k, {"quantile", "at_most"});
+      if (!d["quantile"]) r.fail(d, k, "needs quantile: q (0 < q <= 1), or give a duration");
+      out.round_quantile = r.number(d["quantile"], k + ".quantile", 0, 1);
+      if (!(out.round_quantile > 0))
+        r.fail(d["quantile"], k + ".quantile", "must be > 0 (the round needs an upload)");
+      if (d["at_most"])
+        out.round_deadline_s = r.quantity(d["at_most"], k + ".at_most", Unit::kSeconds, true);
+    } else {
+      out.round_deadline_s = r.quantity(d, k, Unit::kSeconds, true);
+    }
+    out.deadline_origin = r.location(d, k);
   }
   if (const YAML::Node m = n["master_power"])
     out.master_power = parse_power(r, m, key + ".master_power", false);
@@ -228,6 +240,11 @@ void parse_dynamics(const Reader& r, const YAML::Node& n, const std::string& key
   // until a deadline.
   if (out.has_availability() && !out.has_deadline())
     r.fail(list, key + ".dynamics", "availability needs platform.round_deadline");
+  // ... and a round all of whose sampled workers are off has no upload to close it: the quantile
+  // rule needs its cap then.
+  if (out.has_availability() && !std::isfinite(out.round_deadline_s))
+    r.fail(n["round_deadline"], key + ".round_deadline",
+           "availability needs a time limit: {quantile: q, at_most: <duration>}");
 }
 
 }  // namespace efsim::sim

@@ -59,11 +59,17 @@ struct DynamicsEntry {
 };
 
 struct DynamicsSpec {
-  double round_deadline_s = std::numeric_limits<double>::infinity();  // inf: wait for all
+  // The round's time limit (`round_deadline: 2s`, or the `at_most` cap of a quantile rule;
+  // inf: none) and the quantile rule (`round_deadline: {quantile: q}`; 0: none): the round
+  // closes when ceil(q * m) of its m participants' uploads have arrived.
+  double round_deadline_s = std::numeric_limits<double>::infinity();
+  double round_quantile = 0;
   std::vector<DynamicsEntry> entries;
   PowerSpec master_power;       // the master host (energy report)
   std::string deadline_origin;  // "file:line: key ..." of round_deadline, for messages
-  bool has_deadline() const { return round_deadline_s < std::numeric_limits<double>::infinity(); }
+  bool has_deadline() const {
+    return round_quantile > 0 || round_deadline_s < std::numeric_limits<double>::infinity();
+  }
   bool has_availability() const;
   bool has_profiles() const;
   bool has_power() const;

@@ -226,6 +226,7 @@ NetworkSetup network_setup(const Scenario& s, const PlatformSpec& p, const std::
                       apply_dynamics(platform_xml(p), p, s.seed,
                                      std::filesystem::path(xml_path).parent_path().string()));
     net.round_deadline_s = p.dynamics.round_deadline_s;
+    net.round_quantile = p.dynamics.round_quantile;
     net.availability = p.dynamics.has_availability();
     for (const DynamicsEntry& e : p.dynamics.entries)
       if (e.speed.active()) net.speed_profiles = true;
@@ -239,6 +240,7 @@ NetworkSetup network_setup(const Scenario& s, const PlatformSpec& p, const std::
       net.workers.push_back(platforms::worker_host_name(i));
   } else {
     net.round_deadline_s = p.dynamics.round_deadline_s;
+    net.round_quantile = p.dynamics.round_quantile;
     net.platform_file = p.file;
     net.master = p.master;
     net.workers = p.workers;
