@@ -22,6 +22,7 @@
 #include <boost/graph/adjacency_list.hpp>
 #include <cstdint>
 #include <map>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -92,6 +93,10 @@ std::vector<VertexId> route(const Topology& t, VertexId from, VertexId to);
 // The SimGrid platform XML (version 4.1): hosts, SPLITDUPLEX links, master <-> worker routes,
 // and routes between the workers of each pair in `peers` (indices into t.workers).
 std::string topology_xml(const Topology& t, const std::vector<std::pair<int, int>>& peers = {});
+// The same, written to `os` as it is generated (an edge fleet of 10^6 clients is hundreds of MB
+// of XML: a digest or a file need not hold it whole).
+void write_topology_xml(std::ostream& os, const Topology& t,
+                        const std::vector<std::pair<int, int>>& peers = {});
 
 // The same platform for SimGrid's packet-level ns-3 model (network_model: ns3): a Floyd zone
 // with one <router> per switch and one symmetrical single-link route per link. SimGrid 3.32's

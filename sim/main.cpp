@@ -436,9 +436,10 @@ int cmd_methods() {
     for (const auto& p : m.params) settings.emplace_back(p, alg::find_parameter(p).help);
     if (m.partial_participation)
       settings.emplace_back(
-          "participation",
-          "{p: P} or {tau: T}: partial participation; {tau: T, materialize: sampled}: a "
-          "population, only the sampled clients simulated");
+          "participation", m.population
+                               ? "{p: P} or {tau: T}: partial participation; {tau: T, materialize: "
+                                 "sampled}: a population, only the sampled clients simulated"
+                               : "{p: P} or {tau: T}: partial participation");
     print_settings(settings);
   }
   return 0;

@@ -77,6 +77,82 @@ TEST_F(PopulationTest, SampledClientsOnSlotsGiveTheFullPlatformsTraces) {
   EXPECT_EQ(compared, 12);  // 2 methods x 2 platforms x 3 network models
 }
 
+// EF21-PP and DIANA keep a vector per client between its rounds (g_i, h_i), parked compactly
+// (ClientStates): the coordinates a sparse compressor touched, or the whole vector where the
+// compressor is dense (scaled sign, natural). The reference is again the population built whole.
+std::string stateful_scenario(const std::string& materialize, int workers, int tau, long rounds) {
+  const std::string part =
+      "    participation: {tau: " + std::to_string(tau) + ", materialize: " + materialize + "}\n";
+  return "seed: 11\n"
+         "platforms:\n"
+         "  - {name: star, kind: star, bandwidth: 10Mbps, latency: 10ms}\n"
+         "  - name: edge\n"
+         "    kind: edge\n"
+         "    classes:\n"
+         "      - {bandwidth: 10Mbps, latency: 50ms, share: 0.5, speed: 0.5Gf}\n"
+         "      - {bandwidth: 100Mbps, latency: 10ms, share: 0.3, speed: 4Gf}\n"
+         "      - {bandwidth: 1Mbps, latency: 80ms, share: 0.2}\n"
+         "network_model: [simgrid, textbook, analytic]\n"
+         "problem:\n"
+         "  dataset: synthetic\n"
+         "  synthetic: {samples: " +
+         std::to_string(4 * workers) + ", dim: 40, nnz_per_row: 6}\n" +
+         "  workers: " + std::to_string(workers) + "\n" +
+         "stop: {max_rounds: " + std::to_string(rounds) +
+         "}\n"
+         "runs:\n"
+         "  - method: ef21\n"
+         "    compressor: {kind: top_k, k: 3}\n" +
+         part +
+         "    stepsize: {gamma: 0.2}\n"
+         "    batch: 2\n"
+         "    batch_init: 4\n"
+         "  - method: ef21\n"
+         "    compressor: {kind: rand_k, k: 4}\n" +
+         part +
+         "    stepsize: {gamma: 0.2}\n"
+         "  - method: ef21\n"
+         "    compressor: {kind: scaled_sign}\n" +
+         part +
+         "    stepsize: {gamma: 0.05}\n"
+         "  - method: diana\n"
+         "    compressor: {kind: rand_k_unbiased, k: 4}\n" +
+         part +
+         "    stepsize: {gamma: 0.05}\n"
+         "  - method: diana\n"
+         "    compressor: {kind: natural}\n" +
+         part + "    stepsize: {gamma: 0.2}\n";
+}
+
+TEST_F(PopulationTest, Ef21AndDianaPopulationsGiveTheFullPlatformsTraces) {
+  for (const std::string m : {"all", "sampled"}) {
+    const fs::path yaml = fs::path(dir_) / (m + ".yaml");
+    // 150 rounds of 7 out of 120: each client is sampled about 9 times, so its g_i / h_i
+    // gathers the supports of several rounds and the sparse vectors cross over to dense.
+    std::ofstream(yaml) << stateful_scenario(m, 120, 7, 150);
+    const auto r = run_efsim("run " + quoted(yaml.string()) + " --out " +
+                             quoted((fs::path(dir_) / m).string()) + " --no-report --quiet");
+    ASSERT_EQ(r.status, 0) << r.output;
+  }
+  int compared = 0;
+  for (const auto& run : fs::directory_iterator(fs::path(dir_) / "all" / "runs")) {
+    const fs::path other = fs::path(dir_) / "sampled" / "runs" / run.path().filename();
+    const std::string trace = slurp(run.path() / "trace.csv");
+    EXPECT_EQ(trace, slurp(other / "trace.csv")) << run.path().filename();
+    EXPECT_GT(trace.size(), 3000u);
+    ++compared;
+  }
+  EXPECT_EQ(compared, 30);  // 5 runs x 2 platforms x 3 network models
+  const std::string all = slurp(fs::path(dir_) / "all" / "summary.csv");
+  EXPECT_EQ(all, slurp(fs::path(dir_) / "sampled" / "summary.csv"));
+  // Every run ran its 150 rounds (none diverged: the comparison is over live trajectories).
+  std::size_t full = 0;
+  for (std::size_t at = all.find(",max_rounds,150,"); at != std::string::npos;
+       at = all.find(",max_rounds,150,", at + 1))
+    ++full;
+  EXPECT_EQ(full, 30u) << all;
+}
+
 TEST_F(PopulationTest, BadMaterializeRejectedWithItsKey) {
   struct Case {
     std::string entry, platform, message, extra;
@@ -87,7 +163,8 @@ TEST_F(PopulationTest, BadMaterializeRejectedWithItsKey) {
       {"participation: {tau: 3, materialize: some}", "{kind: star}", "materialize", ""},
       {"participation: {tau: 3, materialize: sampled}", "{kind: tree}",
        "needs a generated star or edge platform", ""},
-      {"participation: {tau: 3, materialize: sampled}", "{kind: star}", "only gd and dcgd", ""},
+      {"participation: {tau: 3, materialize: sampled}", "{kind: star}",
+       "only gd, dcgd, ef21, diana", ""},
       {"participation: {tau: 3, materialize: sampled}", "{kind: star}",
        "not under network_model ns3", "network_model: ns3\n"},
   };
@@ -97,7 +174,7 @@ TEST_F(PopulationTest, BadMaterializeRejectedWithItsKey) {
                         << "\nproblem: {dataset: synthetic, workers: 10, synthetic: {samples: "
                            "100, dim: 20, nnz_per_row: 3}}\n"
                            "runs:\n  - method: "
-                        << (c.message == "only gd and dcgd" ? "ef21" : "dcgd")
+                        << (c.message == "only gd, dcgd, ef21, diana" ? "ef21_plus" : "dcgd")
                         << "\n    compressor: {kind: top_k, k: 2}\n"
                            "    "
                         << c.entry << "\n"

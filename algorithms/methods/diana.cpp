@@ -16,6 +16,7 @@
 // aggregates (both of them for the EC variants); every node applies them to its replica of x
 // and h with the master's code.
 #include "algorithms/methods/base.hpp"
+#include "algorithms/methods/client_states.hpp"
 
 namespace efsim::alg {
 
@@ -46,6 +47,19 @@ class DianaNode final : public NodeBase {
     return m;
   }
   void drop_last_upload() override { pending_ = false; }
+  // A population's client (MethodInstance::make_node) rebuilt for a later round of its own:
+  // past its first step, with the h_i it left with.
+  void resume(const ClientStates& states, int i) {
+    first_step_ = false;
+    states.load(i, h_i_);
+  }
+  // The client leaves its round: h_i with its last alpha Δ_i added, the very addition its next
+  // step would make first (so the h_i it resumes with is bit-identical to a node kept whole).
+  void park(ClientStates& states, int i) {
+    if (pending_) q_.add_to(h_i_, alpha_);
+    pending_ = false;
+    states.store(i, h_i_);
+  }
 
  private:
   double alpha_;
@@ -238,8 +252,6 @@ MethodInstance make_diana(const MethodSpec& s, const Problem& p, const Compresso
   const double alpha = default_alpha(s, Q, p.dim());
   MethodInstance m;
   m.master = std::make_unique<DianaMaster>(p.num_workers(), Q, x0, s, alpha);
-  for (int i = 0; i < p.num_workers(); ++i)
-    m.nodes.push_back(std::make_unique<DianaNode>(p.local(i), Q, s, x0, alpha));
   if (!s.participation.full()) {
     // Partial participation with the shifts unchanged: a worker outside S^k keeps h_i and
     // counts as Δ_i = 0, x <- x - gamma (h + (1/n) sum_{i in S^k} Δ_i),
@@ -247,6 +259,20 @@ MethodInstance make_diana(const MethodSpec& s, const Problem& p, const Compresso
     m.sampling = std::make_shared<Sampling>(s.participation, p.num_workers(), s.seed);
     m.master->send_model();
   }
+  if (s.participation.sampled_only) {
+    // A population: a client's node exists in its rounds only; between them it keeps h_i
+    // (ClientStates), and the model it receives when sampled is all it needs of x.
+    auto states = std::make_shared<ClientStates>(p.num_workers(), p.dim());
+    m.make_node = [&p, &Q, s, x0, alpha, states](int i, bool stepped) -> std::unique_ptr<Node> {
+      auto node = std::make_unique<DianaNode>(p.local(i), Q, s, x0, alpha);
+      if (stepped) node->resume(*states, i);
+      return node;
+    };
+    m.park_node = [states](int i, Node& node) { static_cast<DianaNode&>(node).park(*states, i); };
+    return m;
+  }
+  for (int i = 0; i < p.num_workers(); ++i)
+    m.nodes.push_back(std::make_unique<DianaNode>(p.local(i), Q, s, x0, alpha));
   return m;
 }
 

@@ -10,6 +10,7 @@
 // With partial participation (or uploads lost to a round deadline) it is EF21-PP (see
 // make_ef21).
 #include "algorithms/methods/base.hpp"
+#include "algorithms/methods/client_states.hpp"
 
 namespace efsim::alg {
 
@@ -32,6 +33,19 @@ class Ef21Node final : public NodeBase {
     return m;
   }
   void drop_last_upload() override { pending_ = false; }
+  // A population's client (MethodInstance::make_node) rebuilt for a later round of its own:
+  // past its first step, with the g_i it left with.
+  void resume(const ClientStates& states, int i) {
+    first_step_ = false;
+    states.load(i, g_i_);
+  }
+  // The client leaves its round: g_i with its last c_i added, the very addition its next step
+  // would make first (so the g_i it resumes with is bit-identical to a node kept whole).
+  void park(ClientStates& states, int i) {
+    if (pending_) c_.add_to(g_i_);
+    pending_ = false;
+    states.store(i, g_i_);
+  }
 
  private:
   Vector g_i_;
@@ -49,7 +63,8 @@ class Ef21Master final : public MasterBase {
 
 MethodInstance make_ef21(const MethodSpec& s, const Problem& p, const Compressor& C,
                          const Vector& x0) {
-  MethodInstance m = make_instance<Ef21Node, Ef21Master>(s, p, C, x0);
+  MethodInstance m;
+  m.master = std::make_unique<Ef21Master>(p.num_workers(), C, x0, s);
   if (!s.participation.full()) {
     // EF21-PP (Fatkhullin, Sokolov, Gorbunov, Li, Richtárik, "EF21 with Bells & Whistles",
     // 2021, Algorithm EF21-PP): the workers of S^t update g_i, the others keep theirs, and the
@@ -57,6 +72,20 @@ MethodInstance make_ef21(const MethodSpec& s, const Problem& p, const Compressor
     m.sampling = std::make_shared<Sampling>(s.participation, p.num_workers(), s.seed);
     m.master->send_model();
   }
+  if (s.participation.sampled_only) {
+    // A population: a client's node exists in its rounds only; between them it keeps g_i
+    // (ClientStates), and the model it receives when sampled is all it needs of x.
+    auto states = std::make_shared<ClientStates>(p.num_workers(), p.dim());
+    m.make_node = [&p, &C, s, x0, states](int i, bool stepped) -> std::unique_ptr<Node> {
+      auto node = std::make_unique<Ef21Node>(p.local(i), C, s, x0);
+      if (stepped) node->resume(*states, i);
+      return node;
+    };
+    m.park_node = [states](int i, Node& node) { static_cast<Ef21Node&>(node).park(*states, i); };
+    return m;
+  }
+  for (int i = 0; i < p.num_workers(); ++i)
+    m.nodes.push_back(std::make_unique<Ef21Node>(p.local(i), C, s, x0));
   return m;
 }
 

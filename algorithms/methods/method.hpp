@@ -108,6 +108,9 @@ struct MethodInstance {
   // stream is the runner's to keep (worker_rng). Valid while the problem, compressor and
   // spec it was made from live.
   std::function<std::unique_ptr<Node>(int, bool)> make_node;
+  // A population's client leaving its round: node (made by make_node(i, .)) hands over what it
+  // carries to its next round (EF21's g_i, DIANA's h_i; ClientStates). Null: nothing to keep.
+  std::function<void(int, Node&)> park_node;
 };
 
 struct MethodInfo {
@@ -116,7 +119,11 @@ struct MethodInfo {
   CompressorNeed compressor = CompressorNeed::kAny;
   std::vector<std::string> params;     // the settings it takes (names in method_parameters())
   bool partial_participation = false;  // a `participation` entry is allowed
-  bool model_downlink = true;          // `downlink: model` is allowed
+  // `participation: {materialize: sampled}` is allowed: a worker is rebuilt for each round it is
+  // sampled in (MethodInstance::make_node), carrying over its random stream and, compactly, its
+  // state vector (EF21-PP's g_i, DIANA's h_i).
+  bool population = false;
+  bool model_downlink = true;  // `downlink: model` is allowed
   // The method compresses by itself (PowerSGD): a `compressor` entry is refused.
   bool own_compression = false;
   // Its uploads add up elementwise (MethodInstance::summable_uploads): ring_allreduce moves them

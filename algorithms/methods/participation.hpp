@@ -17,8 +17,9 @@ struct ParticipationSpec {
   std::vector<double> p;  // independent sampling: one probability per worker, or one for all
   int tau = 0;            // tau-nice sampling when > 0
   // Only the clients of a round exist (a population of clients): the method builds no node up
-  // front, only MethodInstance::make_node (tau-nice sampling; methods whose nodes carry nothing
-  // from one of their rounds to the next but their random stream, see MethodInfo).
+  // front, only MethodInstance::make_node (tau-nice sampling; methods whose nodes carry from one
+  // of their rounds to the next only their random stream and at most a vector kept compactly,
+  // see MethodInfo::population and ClientStates).
   bool sampled_only = false;
   bool full() const { return tau == 0 && (p.empty() || (p.size() == 1 && p[0] == 1.0)); }
 };

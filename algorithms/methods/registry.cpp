@@ -153,6 +153,9 @@ const std::vector<MethodInfo>& method_registry() {
       // Bells & Whistles) and DIANA with its shifts unchanged outside the sampled set.
       m.partial_participation =
           m.name == "gd" || m.name == "dcgd" || m.name == "ef21" || m.name == "diana";
+      // Populations (materialize: sampled): GD and DCGD workers carry only their random stream
+      // between rounds, EF21-PP's and DIANA's also g_i / h_i, kept compactly (ClientStates).
+      m.population = m.partial_participation;
       // The EC-*-DIANA workers keep shifts the model alone cannot restore.
       // So do SCAFFOLD's (c_i, and the replica of c).
       // PowerSGD's workers keep the warm-start Q and P^ between its two rounds.

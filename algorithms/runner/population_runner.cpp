@@ -48,6 +48,7 @@ StopReason run_sync_population(MethodInstance& method, Monitor& monitor, std::ui
     }
     for (std::size_t a = 0; a < k; ++a) {
       method.master->absorb(ids[a], up[a]);
+      if (method.park_node) method.park_node(ids[a], *nodes[a]);
       nodes[a].reset();
     }
     method.master->finish_round();

@@ -125,6 +125,7 @@ class PoolMaster {
         const int i = P.client[p];
         P.draws[i] = P.rng[p].draws();  // resumed: counts the earlier draws too
         P.stepped[i] = 1;
+        if (method.park_node) method.park_node(i, *P.node[p]);
         P.node[p].reset();
         m.up[P.host[p]] = alg::Message();
       }

@@ -2,7 +2,8 @@
 // sampling): only the clients sampled in a round exist. The platform is a pool of slot hosts
 // (platforms/slots.hpp): the i-th smallest client id of a round takes place i, on the host of
 // its link class; its node is built for the round (MethodInstance::make_node) and its random
-// stream is resumed from the count of numbers it has drawn (8 bytes per client, not an engine).
+// stream is resumed from the count of numbers it has drawn (8 bytes per client, not an engine);
+// when it leaves, the method parks what else it carries (MethodInstance::park_node).
 // Everything a round computes -- the sampled set, the order in which the master absorbs the
 // uploads (ascending client id), the transfers and compute each client's own host and link
 // would see -- is what run_simgrid computes on the full platform, so the trace is the same; a

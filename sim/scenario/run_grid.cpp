@@ -318,12 +318,20 @@ std::vector<RunSpec> expand_entry(const Reader& r, const YAML::Node& entry, cons
                "'sampled' builds symmetric slot links: no platform.downlink_bandwidth");
     }
   if (participation.sampled_only)
-    for (const auto& method : methods)
-      if (method != "gd" && method != "dcgd")
+    for (const auto& method : methods) {
+      bool known = false, population = false;  // an unknown name is check_methods' to report
+      std::string names;
+      for (const auto& other : alg::method_registry()) {
+        if (other.name == method) known = true, population = other.population;
+        if (other.population) names += (names.empty() ? "" : ", ") + other.name;
+      }
+      if (known && !population)
         r.fail(entry["participation"]["materialize"], base + ".participation.materialize",
-               "'sampled' builds a client's worker for each of its rounds: only gd and dcgd, "
-               "whose workers keep nothing between rounds but their random stream ('" +
-                   method + "' does)");
+               "'sampled' builds a client's worker for each of its rounds: only " + names +
+                   ", whose workers keep between rounds their random stream and at most one "
+                   "vector that starts at zero (g_i, h_i), kept compactly ('" +
+                   method + "' keeps more)");
+    }
   check_methods(r, entry, base, methods, entry["participation"] && !participation.full(), patterns,
                 downlinks);
   for (const auto& m : methods) {  // methods that compress by themselves, with summable uploads

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <sstream>
 #include <stdexcept>
 
 #include "algorithms/core/error.hpp"
@@ -187,12 +188,20 @@ alg::MethodInstance instantiate(const ResolvedRun& run, const ProblemSetup& setu
 }
 
 std::string platform_xml(const PlatformSpec& p) {
-  if (p.kind == "file") return "";
+  std::ostringstream os;
+  write_platform_xml(os, p);
+  return os.str();
+}
+
+void write_platform_xml(std::ostream& os, const PlatformSpec& p) {
+  if (p.kind == "file") return;
   if (p.network_model == "ns3")  // the single-link-route form SimGrid's ns-3 binding accepts
-    return platforms::topology_xml_ns3(platforms::make_topology(p.topology));
-  if (p.kind == "star") return platforms::star_platform_xml(p.topology);
-  return platforms::topology_xml(platforms::make_topology(p.topology),
-                                 peer_pairs(p.topology.workers));
+    os << platforms::topology_xml_ns3(platforms::make_topology(p.topology));
+  else if (p.kind == "star")
+    os << platforms::star_platform_xml(p.topology);
+  else  // streamed: an edge fleet of 10^6 clients is hundreds of MB of XML
+    platforms::write_topology_xml(os, platforms::make_topology(p.topology),
+                                  peer_pairs(p.topology.workers));
 }
 
 std::string platform_summary(const PlatformSpec& p) {

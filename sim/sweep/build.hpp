@@ -4,6 +4,7 @@
 
 #include <map>
 #include <memory>
+#include <ostream>
 #include <string>
 
 #include "algorithms/methods/method.hpp"
@@ -42,6 +43,8 @@ ResolvedRun resolve_run(const Scenario& scenario, const ProblemSetup& setup, con
 // The SimGrid XML of a generated platform, in the form its network model needs ("" for kind:
 // file), and one line describing the platform.
 std::string platform_xml(const PlatformSpec& p);
+// The same, written to `os` as it is generated.
+void write_platform_xml(std::ostream& os, const PlatformSpec& p);
 std::string platform_summary(const PlatformSpec& p);
 
 // The network of a run on platform p (its model, platform file and hosts); a generated platform's

@@ -64,10 +64,28 @@ def efsim_run_cpu(scenario_text, tmp, name, repeat):
     return tuple(statistics.median(r[k] for r in runs) for k in range(3))
 
 
-def population_scenario(clients, tau, rounds, model, materialize="sampled"):
-    """DCGD Rand-10 with tau-nice sampling over a population of one-row clients (d = 100)."""
+EDGE_FLEET = """  kind: edge
+  classes:
+    - {bandwidth: 10Mbps, latency: 50ms, share: 0.5, speed: 0.5Gf}
+    - {bandwidth: 100Mbps, latency: 10ms, share: 0.3, speed: 4Gf}
+    - {bandwidth: 1Mbps, latency: 80ms, share: 0.2}"""
+
+POPULATION_METHODS = {
+    "dcgd": """  - method: dcgd
+    compressor: {kind: rand_k_unbiased, k: 10}""",
+    "ef21": """  - method: ef21
+    compressor: {kind: top_k, k: 10}""",
+}
+
+
+def population_scenario(clients, tau, rounds, model, materialize="sampled", method="dcgd",
+                        platform="star"):
+    """DCGD Rand-10 or EF21 Top-10 (EF21-PP) with tau-nice sampling over a population of one-row
+    clients (d = 100), on a star or a 3-class edge fleet."""
+    where = ("platform: {kind: star, bandwidth: 10Mbps, latency: 10ms}" if platform == "star"
+             else "platform:\n" + EDGE_FLEET)
     return f"""seed: 1
-platform: {{kind: star, bandwidth: 10Mbps, latency: 10ms}}
+{where}
 network_model: {model}
 problem:
   kind: logistic
@@ -77,8 +95,7 @@ problem:
 metrics: {{every: 50}}
 stop: {{max_rounds: {rounds}}}
 runs:
-  - method: dcgd
-    compressor: {{kind: rand_k_unbiased, k: 10}}
+{POPULATION_METHODS[method]}
     participation: {{tau: {tau}, materialize: {materialize}}}
     stepsize: {{gamma: 0.5}}
 """
@@ -359,10 +376,10 @@ def main():
                                               int(a.numpy_reference[1]), float(a.numpy_reference[2]), 0.1)
         print(wall, cpu, repr(f), repr(gnorm))
         return
-    for f in (EFSIM, BENCH):
+    only = set(a.only.split(","))
+    for f in (EFSIM, BENCH) if only & {"overhead", "mlp"} else (EFSIM,):  # the micro-benchmarks
         if not f.exists():
             sys.exit(f"perf_table: {f} missing: build in Release first (./run.sh build)")
-    only = set(a.only.split(","))
     q = 10 if a.quick else 1
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
     print(f"machine: {cpu}, {os.cpu_count()} cores; median of {a.repeat} runs\n")
@@ -478,6 +495,24 @@ def main():
             wall, cpu_s, rss = efsim_run_cpu(population_scenario(10**4, 1000, rounds, "simgrid", "all"),
                                              tmp, "popall", a.repeat)
             print(f"| 10,000, every client built (materialize: all) | simgrid | {rounds} | {wall:.2f} s | "
+                  f"{cpu_s:.2f} s | {1e3 * wall / rounds:.1f} | {mib(rss)} |\n")
+            print("EF21-PP Top-10 (each client parks its g_i: the coordinates it differs from 0 "
+                  "in, or all d)\n")
+            print("| clients | network model | rounds | whole run | CPU | host ms/round | peak RSS |")
+            print("| --- | --- | --- | --- | --- | --- | --- |")
+            for clients in (10**4, 10**5, 10**6):
+                for model in ("simgrid", "analytic"):
+                    rounds = max(2, 1000 // q)
+                    wall, cpu_s, rss = efsim_run_cpu(
+                        population_scenario(clients, 1000, rounds, model, method="ef21"), tmp,
+                        f"pop21{clients}{model}", a.repeat)
+                    print(f"| {clients:,} | {model} | {rounds} | {wall:.2f} s | {cpu_s:.2f} s | "
+                          f"{1e3 * wall / rounds:.1f} | {mib(rss)} |")
+            rounds = max(2, 1000 // q)
+            wall, cpu_s, rss = efsim_run_cpu(
+                population_scenario(10**6, 1000, rounds, "simgrid", method="ef21", platform="edge"),
+                tmp, "pop21edge", a.repeat)
+            print(f"| 1,000,000, a 3-class edge fleet | simgrid | {rounds} | {wall:.2f} s | "
                   f"{cpu_s:.2f} s | {1e3 * wall / rounds:.1f} | {mib(rss)} |\n")
         if "everyone" in only:
             print("## 9. Everyone every round: EF21 Top-10, 10 rows per worker, d = 100, a star\n")
