@@ -32,7 +32,8 @@ class DynamicsTest : public efsim::test::TempDirTest {
         "stop: {max_rounds: 3}\nruns: [{method: gd}]\n";
     const std::string path = write(name + ".yaml", text);
     const fs::path out = dir_ / ("out-" + name);
-    const Result r = run_efsim("run " + quoted(path) + " --quiet --out " + quoted(out.string()));
+    const Result r =
+        run_efsim("run " + quoted(path) + " --quiet --no-report --out " + quoted(out.string()));
     EXPECT_EQ(r.status, 0) << r.output;
     for (const auto& e : fs::directory_iterator(out / "runs"))
       return efsim::sim::read_trace_csv((e.path() / "trace.csv").string());
