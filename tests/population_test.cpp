@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
 
 #include "test_util.hpp"
@@ -20,8 +21,11 @@ using efsim::test::slurp;
 
 using PopulationTest = efsim::test::TempDirTest;
 
-std::string scenario(const std::string& materialize, int workers, int tau, long rounds) {
-  return "seed: 5\n"
+// The scenario up to its runs: a star and a 3-class edge fleet, three network models, `workers`
+// clients of 4 synthetic rows each.
+std::string population_head(int seed, int workers, long rounds) {
+  return "seed: " + std::to_string(seed) +
+         "\n"
          "platforms:\n"
          "  - {name: star, kind: star, bandwidth: 10Mbps, latency: 10ms}\n"
          "  - name: edge\n"
@@ -36,8 +40,23 @@ std::string scenario(const std::string& materialize, int workers, int tau, long 
          "  synthetic: {samples: " +
          std::to_string(4 * workers) + ", dim: 40, nnz_per_row: 6}\n" +
          "  workers: " + std::to_string(workers) + "\n" +
-         "stop: {max_rounds: " + std::to_string(rounds) +
-         "}\n"
+         "stop: {max_rounds: " + std::to_string(rounds) + "}\n";
+}
+
+// Writes the scenario text(materialize) for "all" and "sampled" and runs both into dir/all and
+// dir/sampled.
+void run_both(const fs::path& dir, const std::function<std::string(const std::string&)>& text) {
+  for (const std::string m : {"all", "sampled"}) {
+    const fs::path yaml = dir / (m + ".yaml");
+    std::ofstream(yaml) << text(m);
+    const auto r = run_efsim("run " + quoted(yaml.string()) + " --out " +
+                             quoted((dir / m).string()) + " --no-report --quiet");
+    ASSERT_EQ(r.status, 0) << r.output;
+  }
+}
+
+std::string scenario(const std::string& materialize, int workers, int tau, long rounds) {
+  return population_head(5, workers, rounds) +
          "runs:\n"
          "  - method: dcgd\n"
          "    compressor: {kind: rand_k_unbiased, k: 4}\n"
@@ -53,13 +72,8 @@ std::string scenario(const std::string& materialize, int workers, int tau, long 
 }
 
 TEST_F(PopulationTest, SampledClientsOnSlotsGiveTheFullPlatformsTraces) {
-  for (const std::string m : {"all", "sampled"}) {
-    const fs::path yaml = fs::path(dir_) / (m + ".yaml");
-    std::ofstream(yaml) << scenario(m, 120, 7, 40);
-    const auto r = run_efsim("run " + quoted(yaml.string()) + " --out " +
-                             quoted((fs::path(dir_) / m).string()) + " --no-report --quiet");
-    ASSERT_EQ(r.status, 0) << r.output;
-  }
+  run_both(dir_, [](const std::string& m) { return scenario(m, 120, 7, 40); });
+  if (HasFatalFailure()) return;
   int compared = 0;
   for (const auto& run : fs::directory_iterator(fs::path(dir_) / "all" / "runs")) {
     const fs::path other = fs::path(dir_) / "sampled" / "runs" / run.path().filename();
@@ -83,23 +97,7 @@ TEST_F(PopulationTest, SampledClientsOnSlotsGiveTheFullPlatformsTraces) {
 std::string stateful_scenario(const std::string& materialize, int workers, int tau, long rounds) {
   const std::string part =
       "    participation: {tau: " + std::to_string(tau) + ", materialize: " + materialize + "}\n";
-  return "seed: 11\n"
-         "platforms:\n"
-         "  - {name: star, kind: star, bandwidth: 10Mbps, latency: 10ms}\n"
-         "  - name: edge\n"
-         "    kind: edge\n"
-         "    classes:\n"
-         "      - {bandwidth: 10Mbps, latency: 50ms, share: 0.5, speed: 0.5Gf}\n"
-         "      - {bandwidth: 100Mbps, latency: 10ms, share: 0.3, speed: 4Gf}\n"
-         "      - {bandwidth: 1Mbps, latency: 80ms, share: 0.2}\n"
-         "network_model: [simgrid, textbook, analytic]\n"
-         "problem:\n"
-         "  dataset: synthetic\n"
-         "  synthetic: {samples: " +
-         std::to_string(4 * workers) + ", dim: 40, nnz_per_row: 6}\n" +
-         "  workers: " + std::to_string(workers) + "\n" +
-         "stop: {max_rounds: " + std::to_string(rounds) +
-         "}\n"
+  return population_head(11, workers, rounds) +
          "runs:\n"
          "  - method: ef21\n"
          "    compressor: {kind: top_k, k: 3}\n" +
@@ -125,15 +123,10 @@ std::string stateful_scenario(const std::string& materialize, int workers, int t
 }
 
 TEST_F(PopulationTest, Ef21AndDianaPopulationsGiveTheFullPlatformsTraces) {
-  for (const std::string m : {"all", "sampled"}) {
-    const fs::path yaml = fs::path(dir_) / (m + ".yaml");
-    // 150 rounds of 7 out of 120: each client is sampled about 9 times, so its g_i / h_i
-    // gathers the supports of several rounds and the sparse vectors cross over to dense.
-    std::ofstream(yaml) << stateful_scenario(m, 120, 7, 150);
-    const auto r = run_efsim("run " + quoted(yaml.string()) + " --out " +
-                             quoted((fs::path(dir_) / m).string()) + " --no-report --quiet");
-    ASSERT_EQ(r.status, 0) << r.output;
-  }
+  // 150 rounds of 7 out of 120: each client is sampled about 9 times, so its g_i / h_i
+  // gathers the supports of several rounds and the sparse vectors cross over to dense.
+  run_both(dir_, [](const std::string& m) { return stateful_scenario(m, 120, 7, 150); });
+  if (HasFatalFailure()) return;
   int compared = 0;
   for (const auto& run : fs::directory_iterator(fs::path(dir_) / "all" / "runs")) {
     const fs::path other = fs::path(dir_) / "sampled" / "runs" / run.path().filename();
