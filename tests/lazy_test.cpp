@@ -24,6 +24,7 @@
 #include "sim/scenario/scenario.hpp"
 #include "sim/sweep/recorder.hpp"
 #include "sim/text.hpp"
+#include "simgrid_star_run.hpp"
 #include "synthetic_problem.hpp"
 #include "test_util.hpp"
 
@@ -227,31 +228,7 @@ std::string simgrid_trace(const std::string& method, double gamma, double zeta,
   const Compressor& C = method == "lag" ? static_cast<const Compressor&>(id) : top3;
   MethodInstance m =
       find_method(method).make(spec(method, gamma, zeta, 32), *p, C, Vector::Zero(p->dim()));
-  const std::string dir = test::make_temp_dir("lazy-platform");
-  sim::NetworkSetup net;
-  net.model = "simgrid";
-  net.wire.value_bits = 32;
-  net.pattern = pattern;
-  net.platform_file = dir + "/platform.xml";
-  platforms::TopologySpec star;
-  star.workers = 4;
-  std::ofstream(net.platform_file) << platforms::star_platform_xml(star);
-  net.master = platforms::master_host_name();
-  for (int i = 0; i < 4; ++i) net.workers.push_back(platforms::worker_host_name(i));
-  StopRule rule;
-  rule.max_rounds = 25;
-  Monitor mon(*p, rule);
-  sim::run_simgrid(net, m, mon, 7);
-  std::filesystem::remove_all(dir);
-  return sim::trace_csv(mon.trace(), true);
-}
-
-std::vector<TraceRow> parse(const std::string& csv) {
-  const std::string dir = test::make_temp_dir("lazy-trace");
-  std::ofstream(dir + "/trace.csv") << csv;
-  auto rows = sim::read_trace_csv(dir + "/trace.csv");
-  std::filesystem::remove_all(dir);
-  return rows;
+  return test::simgrid_star_trace(m, *p, 25, test::wire32(), pattern, true);
 }
 
 // invariant 2 (SimGrid changes time, never math) for LAG and CLAG under the parameter server, the
@@ -273,7 +250,7 @@ TEST(Lazy, SimGridSameIteratesAndSkippedRoundsCostComputeOnly) {
       const std::string csv =
           test::run_in_child([&] { return simgrid_trace(method, gamma, zeta, pattern); });
       ASSERT_EQ(csv.rfind("round,", 0), 0u) << csv;
-      const auto sg = parse(csv);
+      const auto sg = test::parse_trace(csv);
       ASSERT_EQ(sg.size(), sync.trace.size());
       int quiet_rounds = 0;
       for (std::size_t k = 0; k < sg.size(); ++k) {
